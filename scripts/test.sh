@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh - every test: set everything up, build the C++ suite and run it (ctest), then the
+# Python suite (pytest, including the interop suite against the official Go/Node/Python builders).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+scripts/setup.sh --test
+JOBS=$(nproc)
+
+echo "== C++ suite (GoogleTest via ctest)"
+cmake -S . -B build/tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DMINTLANE_BUILD_TESTS=ON -DMINTLANE_BUILD_BENCH=ON >/dev/null
+cmake --build build/tests -j "$JOBS"
+ctest --test-dir build/tests -j "$JOBS" --output-on-failure --timeout 300
+
+echo "== Python suite (pytest)"
+export MINTLANE_REQUIRE_INTEROP=1
+cd "$ROOT"
+.venv/bin/python -m pytest -q -p no:cacheprovider --timeout 600 tests/python tests/interop
