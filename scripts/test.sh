@@ -11,6 +11,14 @@ echo "== C++ suite (GoogleTest via ctest)"
 cmake -S . -B build/tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DMINTLANE_BUILD_TESTS=ON -DMINTLANE_BUILD_BENCH=ON >/dev/null
 cmake --build build/tests -j "$JOBS"
 ctest --test-dir build/tests -j "$JOBS" --output-on-failure --timeout 300
+# Every dispatch path the CPU supports: rerun the suite with features removed, newest first.
+for mask in avx512vbmi avx512vbmi,avx512bw,avx2 avx512vbmi,avx512bw,avx2,shani; do
+  echo "== C++ suite with MINTLANE_DISABLE_CPU_FEATURES=$mask"
+  MINTLANE_DISABLE_CPU_FEATURES=$mask build/tests/mintlane_tests --gtest_brief=1
+done
+
+echo "== fuzz smoke (libFuzzer + ASan/UBSan, ${MINTLANE_FUZZ_SECONDS:-20} s per target)"
+scripts/fuzz.sh "${MINTLANE_FUZZ_SECONDS:-20}"
 
 echo "== Python suite (pytest)"
 export MINTLANE_REQUIRE_INTEROP=1

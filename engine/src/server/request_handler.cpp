@@ -94,18 +94,22 @@ std::string RequestHandler::handle_raw(std::string_view raw) const {
   boost::beast::error_code ec;
   std::size_t offset = 0;
   while (!parser.is_done()) {
-    const std::size_t used = parser.put(boost::asio::buffer(raw.data() + offset, raw.size() - offset), ec);
+    if (offset >= raw.size()) {
+      parser.put_eof(ec);  // the input ends here
+      if (!ec && !parser.is_done()) ec = boost::beast::http::error::partial_message;
+      break;
+    }
+    const std::size_t used =
+        parser.put(boost::asio::buffer(raw.data() + offset, raw.size() - offset), ec);
     offset += used;
+    if (!ec && used == 0) offset = raw.size();  // no progress: treat the rest as missing (fuzz-found hang)
     if (ec == boost::beast::http::error::need_more) {
       ec = {};
-      if (offset >= raw.size() || used == 0) {
-        parser.put_eof(ec);  // the input ends here
-        if (!ec && !parser.is_done()) ec = boost::beast::http::error::partial_message;
-        break;
-      }
+      if (used == 0) offset = raw.size();  // a message part longer than what is left
       continue;
     }
     if (ec) break;
+    if (used == 0) offset = raw.size();  // no progress: treat the rest as missing
   }
   bool keep_alive = false;
   if (ec) {
