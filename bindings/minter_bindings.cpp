@@ -77,7 +77,9 @@ py::bytes tobytes(const PyBatch& b, const std::string& sep) {
 }
 
 // ---- batch columns -------------------------------------------------------------------
-std::vector<std::string> text_column(const py::handle& seq, const char* field, bool channel, std::size_t max_bytes) {
+enum class TextRule { kChannel, kAccount, kUtf8 };
+
+std::vector<std::string> text_column(const py::handle& seq, const char* field, TextRule rule, std::size_t max_bytes) {
   if (PyUnicode_Check(seq.ptr()))
     throw py::type_error(std::string(field) + ": expected a sequence of str, got a single str");
   std::vector<std::string> out;
@@ -86,7 +88,11 @@ std::vector<std::string> text_column(const py::handle& seq, const char* field, b
   for (const py::handle item : py::iter(seq)) {
     std::string v = as_text(item, field);
     try {
-      if (channel) check_channel(v, field); else check_account(v, field, max_bytes);
+      switch (rule) {
+        case TextRule::kChannel: check_channel(v, field); break;
+        case TextRule::kAccount: check_account(v, field, max_bytes); break;
+        case TextRule::kUtf8: check_text(v, field, 1, max_bytes); break;
+      }
     } catch (const InvalidArgument& e) {
       raise_invalid(e.field(), std::string(e.what()) + " (item " + std::to_string(i) + ")");
     }
@@ -167,7 +173,7 @@ std::vector<std::uint32_t> u32_column(const py::handle& seq, const char* field) 
   return out;
 }
 
-enum class UserKind { kNone, kUidOrAccount, kAccount };
+enum class UserKind { kNone, kUidOrAccount, kAccount, kUtf8 };
 
 // Runs a batch: `channel`/`channels` and `uids`/`accounts`/`count` per the layout's needs.
 std::unique_ptr<PyBatch> run_batch(const Minter& m, const SpecFactory& factory, bool wants_channel, UserKind users,
@@ -185,7 +191,7 @@ std::unique_ptr<PyBatch> run_batch(const Minter& m, const SpecFactory& factory, 
       check_channel(ch);
       c.channels.push_back(std::move(ch));
     } else {
-      c.channels = text_column(channels, "channels", true, kMaxChannelBytes);
+      c.channels = text_column(channels, "channels", TextRule::kChannel, kMaxChannelBytes);
       c.count = c.channels.size();
       sized = true;
     }
@@ -197,14 +203,15 @@ std::unique_ptr<PyBatch> run_batch(const Minter& m, const SpecFactory& factory, 
   } else {
     if (!uids.is_none() && !accounts.is_none()) raise_invalid("uids", "uids: give uids= or accounts=, not both");
     if (!uids.is_none()) {
-      if (users == UserKind::kAccount) raise_invalid("uids", "uids: this token type takes string user ids (accounts=)");
+      if (users != UserKind::kUidOrAccount) raise_invalid("uids", "uids: this token type takes string user ids, not numeric uids");
       const std::size_t before = c.count;
       uid_column(uids, c, uid_storage);
       if (sized && c.count != before)
         raise_invalid("uids", "uids: has " + std::to_string(c.count) + " entries but channels has " + std::to_string(before));
       sized = true;
     } else if (!accounts.is_none()) {
-      c.accounts = text_column(accounts, "accounts", false, user_max_bytes);
+      c.accounts = text_column(accounts, users == UserKind::kUtf8 ? "user_uuids" : "accounts",
+                               users == UserKind::kUtf8 ? TextRule::kUtf8 : TextRule::kAccount, user_max_bytes);
       if (sized && c.accounts.size() != c.count)
         raise_invalid("accounts", "accounts: has " + std::to_string(c.accounts.size()) + " entries but channels has " + std::to_string(c.count));
       c.count = c.accounts.size();
@@ -221,11 +228,15 @@ std::unique_ptr<PyBatch> run_batch(const Minter& m, const SpecFactory& factory, 
     c.count = static_cast<std::size_t>(n);
     sized = true;
   }
-  if (!sized) raise_invalid("count", "count: required when no per-token column is given");
   if (!salts.is_none()) {
     salt_storage = u32_column(salts, "salts");
     c.salts = salt_storage;
+    if (!sized) {
+      c.count = salt_storage.size();
+      sized = true;
+    }
   }
+  if (!sized) raise_invalid("count", "count: required when no per-token column is given");
   c.issue_ts = as_opt_u32(issue_ts, "issue_ts");
   auto out = std::make_unique<PyBatch>();
   {
@@ -585,7 +596,7 @@ void register_minter(py::module_& m) {
              SpecFactory f = [=](std::string_view, std::string_view user) {
                return detail::apaas_room_user(room, user, static_cast<std::int16_t>(rl), e);
              };
-             return run_batch(m, f, false, UserKind::kAccount, kMaxAccountBytes, py::none(), py::none(), py::none(),
+             return run_batch(m, f, false, UserKind::kUtf8, kMaxAccountBytes, py::none(), py::none(), py::none(),
                               user_uuids, count, salts, issue_ts);
            },
            py::kw_only(), py::arg("room_uuid"), py::arg("user_uuids"), py::arg("role"), py::arg("expire") = 3600, BATCH_ARGS)
@@ -593,7 +604,7 @@ void register_minter(py::module_& m) {
                                   const py::handle& count, const py::handle& salts, const py::handle& issue_ts) {
              const std::uint32_t e = check_expire(as_expire(expire, 3600, "expire"));
              SpecFactory f = [=](std::string_view, std::string_view user) { return detail::apaas_user(user, e); };
-             return run_batch(m, f, false, UserKind::kAccount, kMaxAccountBytes, py::none(), py::none(), py::none(),
+             return run_batch(m, f, false, UserKind::kUtf8, kMaxAccountBytes, py::none(), py::none(), py::none(),
                               user_uuids, count, salts, issue_ts);
            },
            py::kw_only(), py::arg("user_uuids"), py::arg("expire") = 3600, BATCH_ARGS)

@@ -27,6 +27,20 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if (( WITH_TEST )); then
+  # The interop peers: Go >= 1.21 (the machine image ships one in /usr/local/go) and Node/npm.
+  [[ -x /usr/local/go/bin/go ]] && export PATH=$PATH:/usr/local/go/bin
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "setup: installing nodejs and npm (interop peer: npm agora-token)"
+    $( [[ $(id -u) -ne 0 ]] && echo sudo ) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  if ! command -v go >/dev/null; then
+    echo "setup: error: Go >= 1.21 is needed for the interop suite (go-tokenbuilder peer); install it from" \
+         "https://go.dev/dl or a backports golang package and put it on PATH" >&2
+    exit 1
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv with $($PY --version)"

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 scripts/setup.sh --test
+[[ -x /usr/local/go/bin/go ]] && export PATH=$PATH:/usr/local/go/bin
 JOBS=$(nproc)
 
 echo "== C++ suite (GoogleTest via ctest)"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -219,15 +220,17 @@ class _JsonLinesPeer:
         threading.Thread(target=self._pump_stdout, daemon=True).start()
         threading.Thread(target=self._pump_stderr, daemon=True).start()
 
+    # The pipes are unbuffered (bufsize=0, so that requests go out at once); reading lines from a
+    # raw pipe costs one read() per byte, so the pumps read through a BufferedReader.
     def _pump_stdout(self) -> None:
         assert self._proc and self._proc.stdout
-        for line in self._proc.stdout:
+        for line in io.BufferedReader(self._proc.stdout, buffer_size=1 << 16):
             self._out.put(line)
         self._out.put(None)
 
     def _pump_stderr(self) -> None:
         assert self._proc and self._proc.stderr
-        for line in self._proc.stderr:
+        for line in io.BufferedReader(self._proc.stderr, buffer_size=1 << 16):
             self._stderr.append(line.decode("utf-8", "replace").rstrip("\n"))
 
     def stderr_tail(self, n: int = 20) -> str:

@@ -38,11 +38,16 @@ std::vector<std::pair<std::string, std::string>> active_kernels() {
 }
 
 // ---- TokenBatch ---------------------------------------------------------------------
+// One pooled buffer holds everything: [starts: n x u64][lengths: n x u32][pad][token chars]. A
+// batch therefore touches no fresh page once the pool is warm (std::vector storage of this size
+// would be mmap'd and page-faulted anew for every batch).
 struct TokenBatch::Storage {
   std::shared_ptr<batch::ArenaPool> pool;
   batch::ArenaPool::Buffer buffer;
-  std::vector<std::uint64_t> starts;
-  std::vector<std::uint32_t> lengths;
+  std::size_t count = 0;
+  std::uint64_t* starts = nullptr;
+  std::uint32_t* lengths = nullptr;
+  char* chars = nullptr;
   std::size_t total = 0;
   std::uint32_t issue_ts = 0;
   ~Storage() {
@@ -50,18 +55,18 @@ struct TokenBatch::Storage {
   }
 };
 
-std::size_t TokenBatch::size() const noexcept { return storage_ ? storage_->lengths.size() : 0; }
+std::size_t TokenBatch::size() const noexcept { return storage_ ? storage_->count : 0; }
 std::string_view TokenBatch::operator[](std::size_t i) const noexcept {
-  return {storage_->buffer.data.get() + storage_->starts[i], storage_->lengths[i]};
+  return {storage_->chars + storage_->starts[i], storage_->lengths[i]};
 }
 std::size_t TokenBatch::total_chars() const noexcept { return storage_ ? storage_->total : 0; }
 std::uint32_t TokenBatch::issue_ts() const noexcept { return storage_ ? storage_->issue_ts : 0; }
-const char* TokenBatch::arena() const noexcept { return storage_ ? storage_->buffer.data.get() : nullptr; }
+const char* TokenBatch::arena() const noexcept { return storage_ ? storage_->chars : nullptr; }
 std::span<const std::uint64_t> TokenBatch::starts() const noexcept {
-  return storage_ ? std::span<const std::uint64_t>(storage_->starts) : std::span<const std::uint64_t>();
+  return storage_ ? std::span<const std::uint64_t>(storage_->starts, storage_->count) : std::span<const std::uint64_t>();
 }
 std::span<const std::uint32_t> TokenBatch::lengths() const noexcept {
-  return storage_ ? std::span<const std::uint32_t>(storage_->lengths) : std::span<const std::uint32_t>();
+  return storage_ ? std::span<const std::uint32_t>(storage_->lengths, storage_->count) : std::span<const std::uint32_t>();
 }
 void TokenBatch::join(char* out, std::string_view sep) const noexcept {
   const std::size_t n = size();
@@ -280,8 +285,7 @@ TokenBatch Minter::mint_batch(const SpecFactory& factory, const BatchColumns& co
 
   auto storage = std::make_shared<TokenBatch::Storage>();
   storage->issue_ts = cols.issue_ts.value_or(unix_now());
-  storage->starts.resize(n);
-  storage->lengths.resize(n);
+  storage->count = n;
   if (n == 0) return TokenBatch(storage);
 
   std::size_t max_channel = 0, max_user = 10;
@@ -304,14 +308,18 @@ TokenBatch Minter::mint_batch(const SpecFactory& factory, const BatchColumns& co
   }
   const std::size_t slot = token::max_token_chars(max_payload);
 
+  const std::size_t chars_at = (n * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) + 63) & ~std::size_t{63};
   storage->pool = impl_->pool;
-  storage->buffer = impl_->pool->acquire(n * slot);
+  storage->buffer = impl_->pool->acquire(chars_at + n * slot);
+  char* base = storage->buffer.data.get();
+  storage->starts = reinterpret_cast<std::uint64_t*>(base);
+  storage->lengths = reinterpret_cast<std::uint32_t*>(base + n * sizeof(std::uint64_t));
+  storage->chars = base + chars_at;
 
   std::uint8_t k1[32];
   crypto::signing_key_step1(credentials_.certificate(), storage->issue_ts, k1);
   BatchJob job{&cols, tmpl ? &*tmpl : nullptr, &factory, credentials_.app_id(), storage->issue_ts, k1,
-               options_.compression, max_payload, slot, storage->buffer.data.get(),
-               storage->starts.data(), storage->lengths.data()};
+               options_.compression, max_payload, slot, storage->chars, storage->starts, storage->lengths};
 
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   // One atomic counter hands out chunks; relaxed order suffices because each chunk's outputs are
@@ -332,7 +340,7 @@ TokenBatch Minter::mint_batch(const SpecFactory& factory, const BatchColumns& co
     impl_->threads.run(work);
 
   std::size_t total = 0;
-  for (std::uint32_t len : storage->lengths) total += len;
+  for (std::size_t i = 0; i < n; ++i) total += storage->lengths[i];
   storage->total = total;
   return TokenBatch(std::move(storage));
 }
