@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "bindings/arena_cache.hpp"
 #include "bindings/common.hpp"
 #include "mintlane/minter.hpp"
 #include "token/spec_detail.hpp"
@@ -42,6 +43,7 @@ py::str to_str(std::string_view t) {
 }
 
 py::list tolist(const PyBatch& b) {
+  if (b.count >= 4096) ensure_arena_cache();  // PERF_NOTES: fresh pymalloc arenas fault per page
   PyObject* list = PyList_New(static_cast<Py_ssize_t>(b.count));
   if (list == nullptr) throw py::error_already_set();
   for (std::size_t i = 0; i < b.count; ++i) {
