@@ -1,15 +1,20 @@
-// compress_fast_avx2.cpp - AVX2 + BMI2 kernel of the fixed-Huffman encoder (RFC 1951 §3.2.6): vector hashing and literal codes, PEXT packing.
-// Same decisions as encode_scalar (compress_fast.cpp), split into phases over chunks of the input:
-//   1. AVX2 computes the 4-byte hashes and the literal codes (16-bit lanes) of the chunk;
-//   2. a tight scalar loop probes and updates the hash table and records matches;
-//   3. literal runs are packed four codes at a time with one PEXT (each code is 8 or 9 bits, so
-//      PEXT with per-lane masks 0x00ff / 0x01ff squeezes four 16-bit lanes into 32-36 bits).
-// Phase 2 then no longer waits on the bit buffer, and phase 3 does one bit-buffer step per four
-// literals instead of one per literal.
+// compress_fast_avx2.cpp - AVX2 + BMI2 kernel of the fixed-Huffman encoder (RFC 1951 §3.2.6): vector hashing and literal codes, PEXT packing, one pass.
+// Makes exactly encode_scalar's decisions (compress_fast.cpp). One loop walks the input in blocks
+// of 16 positions; each iteration
+//   1. hashes the block's 4-byte windows with AVX2 (8 per multiply), then probes and inserts its
+//      16 positions in order, queueing the matches it finds;
+//   2. codes the previous block, which no later match can reach any more (a match starts at or
+//      after the block being probed, or one byte before it): its queued matches, and its literals,
+//      for which AVX2 turns 16 bytes into bit-reversed 8- or 9-bit codes. Eight 8-bit codes are
+//      one 64-bit store; otherwise one PEXT with per-lane masks 0x00ff / 0x01ff packs four codes
+//      held in 16-bit lanes, so the bit buffer takes one step per 4 to 8 literals.
+// Compared with coding each symbol as it is found, the probe loop no longer waits on the bit
+// buffer, and its state stays in registers.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/target.hpp"
 #include "deflate/compress_fast_kernels.hpp"
@@ -18,170 +23,278 @@ MINTLANE_TARGET_BEGIN("avx2,bmi,bmi2,popcnt")
 namespace mintlane::deflate::fixed {
 namespace {
 
-constexpr std::size_t kChunk = 1024;  // positions per phase; the arrays below live on the stack
+constexpr std::size_t kBlock = 16;
 
-struct Match {
-  std::uint32_t start, len, dist;
+// PSHUFB indices: loading 16 at kShiftDown + s gives s, s + 1, ..., 15, then 0x80 (zero) lanes.
+alignas(32) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,
+                                                      11,   12,   13,   14,   15,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+
+// Written as a constructor (not default member initializers) so that it is compiled inside the
+// AVX2 target region like the code that uses it.
+struct Constants {
+  Constants() noexcept
+      : low_nibbles(_mm_set1_epi8(0x0f)),
+        rev_to_low(_mm_setr_epi8(0x0, 0x8, 0x4, 0xc, 0x2, 0xa, 0x6, 0xe, 0x1, 0x9, 0x5, 0xd, 0x3, 0xb, 0x7, 0xf)),
+        rev_to_high(_mm_slli_epi16(rev_to_low, 4)),  // no carries: every value < 16
+        k144(_mm_set1_epi8(static_cast<char>(144))),
+        k30(_mm_set1_epi8(0x30)),
+        one(_mm_set1_epi8(1)),
+        ff(_mm_set1_epi8(static_cast<char>(0xff))),
+        windows(_mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
+                                 4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10)),
+        mul(_mm256_set1_epi32(static_cast<int>(2654435761u))) {}
+
+  __m128i low_nibbles;
+  __m128i rev_to_low;   // [i] = i with its 4 bits reversed
+  __m128i rev_to_high;  // the same, in the high nibble
+  __m128i k144, k30, one, ff;
+  // Both 128-bit lanes hold in[i .. i + 15]; the shuffle gathers the 4-byte windows at i .. i + 7.
+  __m256i windows;
+  __m256i mul;
 };
 
-// Per chunk: hash of the 4 bytes at each probed position, the literal code of each byte and its
-// width as a mask (0x00ff: 8 bits, 0x01ff: 9 bits). Four extra zero entries let the last group of a
-// literal run be read as a whole 64-bit word and masked.
-struct ChunkState {
-  alignas(32) std::uint32_t hash[kChunk];
-  alignas(32) std::uint16_t code[kChunk + 4];
-  alignas(32) std::uint16_t mask[kChunk + 4];
-  Match matches[kChunk / kMinMatch + 1];  // a match covers at least kMinMatch positions
+[[gnu::always_inline]] inline __m128i reverse_bytes(__m128i x, const Constants& k) noexcept {
+  const __m128i lo = _mm_and_si128(x, k.low_nibbles);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), k.low_nibbles);
+  return _mm_or_si128(_mm_shuffle_epi8(k.rev_to_high, lo), _mm_shuffle_epi8(k.rev_to_low, hi));
+}
+
+// Literal codes of 16 bytes. lo holds the low 8 bits of each (bit-reversed) code, nine marks the
+// bytes >= 144 whose codes have 9 bits. Runs of 8-bit codes need nothing more: their bit stream is
+// lo itself.
+struct LiteralBytes {
+  __m128i lo;
+  __m128i r;     // each byte bit-reversed (source of the 9-bit codes)
+  __m128i nine;  // 0xff where the code has 9 bits
 };
 
-// Bit reversal of each byte through two 16-entry nibble tables.
-inline __m256i reverse_bytes(__m256i x, __m256i rev_to_high, __m256i rev_to_low, __m256i low_nibbles) noexcept {
-  const __m256i lo = _mm256_and_si256(x, low_nibbles);
-  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibbles);
-  return _mm256_or_si256(_mm256_shuffle_epi8(rev_to_high, lo), _mm256_shuffle_epi8(rev_to_low, hi));
+[[gnu::always_inline]] inline LiteralBytes literal_bytes(__m128i b, const Constants& k) noexcept {
+  const __m128i nine = _mm_cmpeq_epi8(_mm_max_epu8(b, k.k144), b);  // b >= 144
+  // b < 144: code 0x30 + b on 8 bits, reversed.
+  const __m128i code8 = reverse_bytes(_mm_add_epi8(b, k.k30), k);
+  // b >= 144: code 0x190 + (b - 144) = 0x100 | b on 9 bits, whose reversal is
+  // 1 | reverse8(b) << 1: low byte (r << 1) | 1, high byte r >> 7.
+  const __m128i r = reverse_bytes(b, k);
+  const __m128i lo9 = _mm_or_si128(_mm_add_epi8(r, r), k.one);
+  return {_mm_blendv_epi8(code8, lo9, nine), r, nine};
 }
 
-// code/mask for in[0..n), n <= kChunk, plus four zero entries after them.
-void literal_codes(const std::uint8_t* in, std::size_t n, std::uint16_t* code, std::uint16_t* mask) noexcept {
-  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
-  // rev_to_low[i] = reverse of the 4-bit i; rev_to_high[i] = the same, in the high nibble.
-  const __m256i rev_to_low = _mm256_setr_epi8(0x0, 0x8, 0x4, 0xc, 0x2, 0xa, 0x6, 0xe, 0x1, 0x9, 0x5, 0xd, 0x3, 0xb,
-                                              0x7, 0xf, 0x0, 0x8, 0x4, 0xc, 0x2, 0xa, 0x6, 0xe, 0x1, 0x9, 0x5, 0xd,
-                                              0x3, 0xb, 0x7, 0xf);
-  const __m256i rev_to_high = _mm256_slli_epi16(rev_to_low, 4);  // no carries: values < 16
-  const __m256i k144 = _mm256_set1_epi8(static_cast<char>(144));
-  const __m256i k30 = _mm256_set1_epi8(0x30);
-  const __m256i one = _mm256_set1_epi8(1);
-  const __m256i ff = _mm256_set1_epi8(static_cast<char>(0xff));
-  std::size_t k = 0;
-  for (; k + 32 <= n; k += 32) {
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + k));
-    const __m256i nine = _mm256_cmpeq_epi8(_mm256_max_epu8(b, k144), b);  // b >= 144: 9-bit code
-    // b < 144: the 8-bit code 0x30 + b, reversed.
-    const __m256i code8 = reverse_bytes(_mm256_add_epi8(b, k30), rev_to_high, rev_to_low, low_nibbles);
-    // b >= 144: the 9-bit code 0x190 + (b - 144) = 0x100 | b, whose 9-bit reversal is
-    // 1 | reverse8(b) << 1: low byte (r << 1) | 1, high byte r >> 7.
-    const __m256i r = reverse_bytes(b, rev_to_high, rev_to_low, low_nibbles);
-    const __m256i lo9 = _mm256_or_si256(_mm256_add_epi8(r, r), one);
-    const __m256i hi9 = _mm256_and_si256(_mm256_srli_epi16(r, 7), one);  // bit 7 of each byte
-    const __m256i lo = _mm256_blendv_epi8(code8, lo9, nine);
-    const __m256i hi = _mm256_and_si256(hi9, nine);
-    const __m256i mhi = _mm256_and_si256(nine, one);
-    // unpack interleaves within 128-bit lanes; swapping the middle quarters first makes
-    // unpacklo yield elements 0..15 and unpackhi 16..31.
-    const __m256i lo_q = _mm256_permute4x64_epi64(lo, 0xd8);
-    const __m256i hi_q = _mm256_permute4x64_epi64(hi, 0xd8);
-    const __m256i mhi_q = _mm256_permute4x64_epi64(mhi, 0xd8);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(code + k), _mm256_unpacklo_epi8(lo_q, hi_q));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(code + k + 16), _mm256_unpackhi_epi8(lo_q, hi_q));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + k), _mm256_unpacklo_epi8(ff, mhi_q));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + k + 16), _mm256_unpackhi_epi8(ff, mhi_q));
-  }
-  for (; k < n; ++k) {
-    const Code c = kLiterals.code[in[k]];
-    code[k] = static_cast<std::uint16_t>(c.bits);
-    mask[k] = static_cast<std::uint16_t>((1u << c.len) - 1);
-  }
-  for (std::size_t e = 0; e < 4; ++e) code[n + e] = mask[n + e] = 0;
+// The codes as four 64-bit words of four 16-bit lanes (code[g] covers bytes 4g .. 4g + 3) and the
+// matching masks: 0x00ff for an 8-bit code, 0x01ff for a 9-bit one.
+struct Codes16 {
+  alignas(16) std::uint64_t code[4];
+  alignas(16) std::uint64_t mask[4];
+};
+
+[[gnu::always_inline]] inline void widen(const LiteralBytes& c, const Constants& k, Codes16& out) noexcept {
+  const __m128i hi = _mm_and_si128(_mm_and_si128(_mm_srli_epi16(c.r, 7), k.one), c.nine);  // bit 7 of r
+  const __m128i mhi = _mm_and_si128(c.nine, k.one);
+  _mm_store_si128(reinterpret_cast<__m128i*>(out.code), _mm_unpacklo_epi8(c.lo, hi));
+  _mm_store_si128(reinterpret_cast<__m128i*>(out.code + 2), _mm_unpackhi_epi8(c.lo, hi));
+  _mm_store_si128(reinterpret_cast<__m128i*>(out.mask), _mm_unpacklo_epi8(k.ff, mhi));
+  _mm_store_si128(reinterpret_cast<__m128i*>(out.mask + 2), _mm_unpackhi_epi8(k.ff, mhi));
 }
 
-// hash[k] = hash4 of the 4 bytes at in[k], k < count; reads in[0 .. count + 2], all < avail.
-void hashes(const std::uint8_t* in, std::size_t count, std::size_t avail, unsigned shift,
-            std::uint32_t* hash) noexcept {
-  // Both 128-bit lanes hold in[k .. k + 15]; the shuffle gathers the 4-byte windows at k .. k + 7.
-  const __m256i windows = _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
-                                           4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
-  const __m256i mul = _mm256_set1_epi32(static_cast<int>(2654435761u));
-  const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
-  std::size_t k = 0;
-  for (; k + 8 <= count && k + 16 <= avail; k += 8) {
-    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + k)));
-    const __m256i h = _mm256_srl_epi32(_mm256_mullo_epi32(_mm256_shuffle_epi8(v, windows), mul), sh);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hash + k), h);
-  }
-  for (; k < count; ++k) hash[k] = hash4(load32(in + k), shift);
-}
+// Every helper that takes the BitWriter is force-inlined: if its address escaped into a call, each
+// output store could alias it and the bit buffer would round-trip through memory on every flush.
 
-// Packs `count` literal codes, four per bit-buffer step.
-inline void put_literals(const std::uint16_t* code, const std::uint16_t* mask, std::size_t count,
-                         BitWriter& w) noexcept {
-  for (; count >= 4; count -= 4, code += 4, mask += 4) {
-    const std::uint64_t m = load64(mask);
-    w.put(_pext_u64(load64(code), m), static_cast<std::uint32_t>(_mm_popcnt_u64(m)));
+// Four (or, with lanes masked off, fewer) literal codes in one bit-buffer step: <= 36 bits.
+template <bool kChecked = true>
+[[gnu::always_inline]] inline void put4(BitWriter& w, std::uint64_t code, std::uint64_t mask) noexcept {
+  w.put(_pext_u64(code, mask), static_cast<std::uint32_t>(_mm_popcnt_u64(mask)));
+  if constexpr (kChecked) {
     w.flush();
+  } else {
+    w.flush_fast();
   }
-  if (count != 0) {  // 1-3 codes: the same, with the lanes past the run masked off
-    const std::uint64_t m = load64(mask) & ((std::uint64_t{1} << (16 * count)) - 1);
-    w.put(_pext_u64(load64(code), m), static_cast<std::uint32_t>(_mm_popcnt_u64(m)));
-    w.flush();
+}
+
+// The 16 literals at p (all inside the input): at most 144 bits, so 26 bytes of room make every
+// store safe and the per-store room checks are skipped. Eight 8-bit codes are one 64-bit store;
+// halves with a 9-bit code go four codes per PEXT.
+template <bool kChecked>
+[[gnu::always_inline]] inline void put16_as(BitWriter& w, const LiteralBytes& c, unsigned nine,
+                                            const Constants& k) noexcept {
+  if ((nine & 0xff) == 0) {
+    w.put64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(c.lo)));
+  } else {
+    Codes16 wide;
+    widen(c, k, wide);
+    put4<kChecked>(w, wide.code[0], wide.mask[0]);
+    put4<kChecked>(w, wide.code[1], wide.mask[1]);
   }
+  if ((nine >> 8) == 0) {
+    w.put64(static_cast<std::uint64_t>(_mm_extract_epi64(c.lo, 1)));
+  } else {
+    Codes16 wide;
+    widen(c, k, wide);
+    put4<kChecked>(w, wide.code[2], wide.mask[2]);
+    put4<kChecked>(w, wide.code[3], wide.mask[3]);
+  }
+}
+
+[[gnu::always_inline]] inline void put16(BitWriter& w, const std::uint8_t* p, const Constants& k) noexcept {
+  const LiteralBytes c = literal_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), k);
+  const unsigned nine = static_cast<unsigned>(_mm_movemask_epi8(c.nine));
+  if (w.room(26)) [[likely]] {
+    put16_as<false>(w, c, nine, k);
+  } else {  // near the end of the caller's buffer: checked stores, no 64-bit runs
+    Codes16 wide;
+    widen(c, k, wide);
+    for (int g = 0; g < 4; ++g) put4(w, wide.code[g], wide.mask[g]);
+  }
+}
+
+// Literals at block offsets [a, e) (0 <= a < e <= 16) from the block's codes: the groups of four
+// they touch, the lanes outside [a, e) masked off in the first and last one (BZHI keeps the low
+// 16 * x bits, all 64 for x = 4).
+[[gnu::always_inline]] inline void put_segment(BitWriter& w, const Codes16& c, unsigned a, unsigned e) noexcept {
+  unsigned g = a / 4;
+  const unsigned last = (e - 1) / 4;
+  std::uint64_t mask = c.mask[g] & ~_bzhi_u64(~std::uint64_t{0}, 16 * (a % 4));
+  for (; g < last; mask = c.mask[++g]) put4(w, c.code[g], mask);
+  put4(w, c.code[g], mask & _bzhi_u64(~std::uint64_t{0}, 16 * (e - 4 * last)));
+}
+
+// Match queue between the probing half and the coding half. Capacity: after a block is coded only
+// matches starting in the block just probed wait (at most 4; each covers 4+ positions), the next
+// block adds at most 5, and the tail (< 21 probe positions) at most 6: never more than 11.
+constexpr std::size_t kQueue = 32;
+struct Pending {
+  Found f;
+  std::uint32_t dist;
+};
+
+// Out of line: matches are rare, and the probe loop stays small enough to keep its state in
+// registers. Takes and returns values only, so no local's address escapes.
+[[gnu::noinline]] Found find_extent(const std::uint8_t* in, std::size_t n, std::size_t i, std::uint32_t dist,
+                                    std::size_t lit) noexcept {
+  return extend_match(in, n, i, dist, lit);
+}
+
+// kSmall: n <= kWindow, so every earlier position is within reach and the window test is just
+// "before i" (tokens always; the general case pays one more compare per probe).
+template <bool kSmall>
+void encode(const std::uint8_t* in, std::size_t n, const MatchContext& mc, BitWriter& out) noexcept {
+  // A local copy whose address never escapes stays in registers; through the reference, every
+  // byte store of the output could alias it and would force a reload after each flush.
+  BitWriter w = out;
+  const Constants k;
+
+  // All state is in locals whose addresses never escape: as struct members, every hash-table
+  // store could alias them and force reloads.
+  std::size_t lit = 0;    // probing: first position not covered by a match found so far
+  std::size_t coded = 0;  // coding: first position not yet written (as a literal or inside a match)
+  Pending queue[kQueue];
+  std::size_t head = 0, tail = 0;  // queue[head .. tail) waits to be coded
+
+  // Codes the block [blk, end) (end <= blk + 16, end <= n): the literals not covered by matches
+  // and the queued matches that start in it. The block's codes are computed once; the common
+  // all-literal block takes the put16 path.
+  const auto emit_block = [&](std::size_t blk, std::size_t end) __attribute__((always_inline)) {
+    if (coded >= end) return;  // inside a match written earlier
+    const bool match_here = head != tail && queue[head % kQueue].f.start < end;
+    if (!match_here && coded == blk && end - blk == kBlock) {
+      put16(w, in + blk, k);
+      coded = end;
+      return;
+    }
+    __m128i bytes;
+    if (n - blk >= kBlock) {
+      bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + blk));
+    } else if (n >= kBlock) {
+      // The last len bytes: a load ending at the end of the input, shifted down by 16 - len
+      // (lanes past len become zero; they are never coded).
+      const std::size_t len = n - blk;
+      bytes = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - kBlock)),
+                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + kBlock - len)));
+    } else {  // an input shorter than one load: a zero-padded copy
+      alignas(16) std::uint8_t last[kBlock] = {};
+      std::memcpy(last, in + blk, n - blk);
+      bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(last));
+    }
+    Codes16 c;
+    widen(literal_bytes(bytes, k), k, c);
+    while (head != tail && queue[head % kQueue].f.start < end) {
+      const Pending& m = queue[head++ % kQueue];
+      if (coded < m.f.start) put_segment(w, c, static_cast<unsigned>(coded - blk), static_cast<unsigned>(m.f.start - blk));
+      put_match(w, m.f.len, m.dist);
+      coded = m.f.start + m.f.len;
+    }
+    if (coded < end) {
+      put_segment(w, c, static_cast<unsigned>(coded - blk), static_cast<unsigned>(end - blk));
+      coded = end;
+    }
+  };
+
+  std::size_t b = 0;  // start of the next block to probe
+  if (mc.slot != nullptr && n > kMinMatch) {
+    std::uint32_t* const slot = mc.slot;
+    const std::uint32_t base = mc.base;
+    // Positions i (even) and i + 1 with their hashes: probe i unless a match covers it, then
+    // insert both (in this order, as encode_scalar does). The three tests are written as one
+    // condition on 0/1 values (an invalid candidate is replaced by i itself, so the comparison
+    // always reads inside the input); it is almost always false.
+    const auto pair = [&](std::size_t i, std::uint32_t h0, std::uint32_t h1, bool insert_odd)
+                          __attribute__((always_inline)) {
+      const std::uint32_t here = base + static_cast<std::uint32_t>(i);
+      const std::uint32_t d = here - slot[h0];  // stale entries give d > i
+      slot[h0] = here;
+      if (insert_odd) slot[h1] = here + 1;
+      const std::uint32_t limit = kSmall || i < kWindow ? static_cast<std::uint32_t>(i) : kWindow;
+      const std::uint32_t valid = static_cast<std::uint32_t>(d - 1 < limit);
+      const std::size_t cand = valid != 0 ? i - d : i;
+      const std::uint32_t same = static_cast<std::uint32_t>(load32(in + cand) == load32(in + i));
+      const std::uint32_t open = static_cast<std::uint32_t>(i >= lit);
+      if ((valid & same & open) != 0) [[unlikely]] {
+        const Found f = find_extent(in, n, i, d, lit);
+        Pending& q = queue[tail++ % kQueue];
+        q.f.start = f.start;  // field by field: one 16-byte copy would be read back as two stores
+        q.f.len = f.len;
+        q.dist = d;
+        lit = f.start + f.len;
+      }
+    };
+
+    const __m128i shift = _mm_cvtsi32_si128(static_cast<int>(mc.shift));
+    // A block hashes in[b .. b + 18] through two 16-byte loads ending at b + 24.
+    for (; n - b >= kBlock + 8; b += kBlock) {
+      const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + b));
+      const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + b + 8));
+      const __m256i h0 = _mm256_srl_epi32(
+          _mm256_mullo_epi32(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(lo), k.windows), k.mul), shift);
+      const __m256i h1 = _mm256_srl_epi32(
+          _mm256_mullo_epi32(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(hi), k.windows), k.mul), shift);
+      alignas(32) std::uint32_t h[kBlock];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(h), h0);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(h + 8), h1);
+#pragma GCC unroll 8
+      for (std::size_t j = 0; j < kBlock; j += 2) pair(b + j, h[j], h[j + 1], true);
+      // The previous block is final: a later match starts at b + 15 at the earliest.
+      if (b != 0) emit_block(b - kBlock, b);
+    }
+    // Tail: the last probe positions with scalar hashes (a probe reads 4 bytes).
+    const std::size_t probe_end = n - (kMinMatch - 1);
+    for (std::size_t i = b; i < probe_end; i += 2) {
+      const bool odd = i + 1 < probe_end;
+      const std::uint32_t h1 = odd ? hash4(load32(in + i + 1), mc.shift) : 0;
+      pair(i, hash4(load32(in + i), mc.shift), h1, odd);
+    }
+    if (b != 0) b -= kBlock;  // the last probed block is not coded yet
+  }
+  for (; b < n; b += kBlock) emit_block(b, n - b < kBlock ? n : b + kBlock);
+  out = w;
 }
 
 }  // namespace
 
 void encode_avx2(const std::uint8_t* in, std::size_t n, const MatchContext& mc, BitWriter& out) noexcept {
-  // A local copy whose address never escapes stays in registers; through the reference, every
-  // byte store of the output could alias it and would force a reload after each flush.
-  BitWriter w = out;
-  ChunkState s;  // ~14 KiB of stack; a token touches the first ~1.5 KiB of it
-  const bool matching = mc.slot != nullptr && n > kMinMatch;
-  const std::size_t probe_end = matching ? n - (kMinMatch - 1) : 0;
-  std::uint32_t* const slot = mc.slot;
-  const std::uint32_t base = mc.base;
-  std::size_t cs = 0;  // chunk start; a match may carry it past the previous chunk's end
-  while (cs < n) {
-    const std::size_t ce = n - cs < kChunk ? n : cs + kChunk;
-    literal_codes(in + cs, ce - cs, s.code, s.mask);
-    std::size_t nm = 0;
-    const std::size_t pend = ce < probe_end ? ce : probe_end;  // probed positions: [cs, pend)
-    if (cs < pend) {
-      hashes(in + cs, pend - cs, n - cs, mc.shift, s.hash);
-      // Every position is inserted, including those inside a match (later repeats often start
-      // inside an earlier one); a match is only taken at or after the end of the previous one.
-      // The tests are combined without branches so the loop only branches on real matches: a
-      // candidate is valid when 1 <= i - cand <= min(i, window); an invalid one is replaced by i
-      // itself so that the 4-byte comparison always reads inside the input.
-      std::size_t match_end = cs;
-      for (std::size_t i = cs; i < pend; ++i) {
-        const std::uint32_t h = s.hash[i - cs];
-        const std::uint32_t here = base + static_cast<std::uint32_t>(i);
-        const std::uint32_t dist = here - slot[h];  // stale entries give dist > i
-        slot[h] = here;
-        const std::uint32_t limit = i < kWindow ? static_cast<std::uint32_t>(i) : kWindow;
-        const bool valid = dist - 1 < limit;
-        const std::size_t cand = valid ? i - dist : i;
-        const std::uint32_t cur = load32(in + i);
-        if (valid & (load32(in + cand) == cur) & (i >= match_end)) [[unlikely]] {
-          const std::size_t max = n - i < kMaxMatch ? n - i : kMaxMatch;
-          const std::size_t len =
-              kMinMatch + match_length(in + cand + kMinMatch, in + i + kMinMatch, max - kMinMatch);
-          s.matches[nm++] = {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(len), dist};
-          match_end = i + len;
-        }
-      }
-      // A match that runs past pend: insert the rest of its probed positions as encode_scalar does.
-      const std::size_t stop = match_end < probe_end ? match_end : probe_end;
-      for (std::size_t j = pend; j < stop; ++j)
-        slot[hash4(load32(in + j), mc.shift)] = base + static_cast<std::uint32_t>(j);
-    }
-    std::size_t pos = cs;
-    for (std::size_t k = 0; k < nm; ++k) {
-      const Match& m = s.matches[k];
-      put_literals(s.code + (pos - cs), s.mask + (pos - cs), m.start - pos, w);
-      const Code lc = kLengths.code[m.len];
-      const Code dc = distance_code(m.dist);
-      w.put(lc.bits, lc.len);  // <= 13 bits
-      w.put(dc.bits, dc.len);  // <= 18 bits
-      w.flush();
-      pos = m.start + m.len;
-    }
-    if (pos < ce) {
-      put_literals(s.code + (pos - cs), s.mask + (pos - cs), ce - pos, w);
-      pos = ce;
-    }
-    cs = pos;
+  if (n <= kWindow) {
+    encode<true>(in, n, mc, out);
+  } else {
+    encode<false>(in, n, mc, out);
   }
-  out = w;
 }
 
 }  // namespace mintlane::deflate::fixed

@@ -19,7 +19,7 @@ static_assert(std::endian::native == std::endian::little, "x86-64 engine: little
 inline constexpr std::size_t kMinMatch = 4;  // hash and verify 4 bytes (3-byte matches rarely pay here)
 inline constexpr std::size_t kMaxMatch = 258;
 inline constexpr std::uint32_t kWindow = 32768;
-inline constexpr unsigned kMinHashBits = 10;
+inline constexpr unsigned kMinHashBits = 11;
 inline constexpr unsigned kMaxHashBits = 14;
 
 // ---- codes -------------------------------------------------------------------------------------
@@ -126,6 +126,25 @@ inline std::size_t match_length(const std::uint8_t* a, const std::uint8_t* b, st
   return len;
 }
 
+// A match found at position i (even) with the earlier copy dist bytes back: its start (i, or
+// i - 1 when the bytes before both copies agree and i - 1 is not coded yet) and its length.
+struct Found {
+  std::size_t start;
+  std::size_t len;
+};
+inline Found extend_match(const std::uint8_t* in, std::size_t n, std::size_t i, std::uint32_t dist,
+                          std::size_t lit) noexcept {
+  const std::size_t c = i - dist;
+  const std::size_t max = n - i < kMaxMatch ? n - i : kMaxMatch;
+  std::size_t len = kMinMatch + match_length(in + c + kMinMatch, in + i + kMinMatch, max - kMinMatch);
+  std::size_t start = i;
+  if (i > lit && c > 0 && in[c - 1] == in[i - 1] && len < kMaxMatch) {
+    --start;
+    ++len;
+  }
+  return {start, len};
+}
+
 // ---- bit writer ----------------------------------------------------------------------------------
 
 // LSB-first bit writer. At most 57 bits may be put between two flushes (count <= 7 after a flush).
@@ -141,13 +160,27 @@ class BitWriter {
   }
   void flush() noexcept {
     if (end_ - p_ >= 8) [[likely]] {
-      std::memcpy(p_, &buf_, 8);
-      p_ += count_ >> 3;
-      buf_ >>= count_ & ~7u;
-      count_ &= 7;
+      flush_fast();
     } else {
       flush_careful();
     }
+  }
+  // True when `bytes` more bytes can be written: then up to bytes - 8 bytes of symbols can go
+  // through put64() and flush_fast() without checks.
+  bool room(std::ptrdiff_t bytes) const noexcept { return end_ - p_ >= bytes; }
+  void flush_fast() noexcept {
+    std::memcpy(p_, &buf_, 8);
+    p_ += count_ >> 3;
+    buf_ >>= count_ & ~7u;
+    count_ &= 7;
+  }
+  // Exactly 64 bits at once: a run of eight 8-bit literal codes. Needs count <= 7 (true after a
+  // flush) and 8 bytes of room; the bits that do not fit the stored word stay in the buffer.
+  void put64(std::uint64_t bits) noexcept {
+    const std::uint64_t word = buf_ | (bits << count_);
+    std::memcpy(p_, &word, 8);
+    p_ += 8;
+    buf_ = (bits >> 1) >> (63 - count_);  // bits >> (64 - count), and 0 when count == 0
   }
   // Pads the last partial byte with zero bits and writes everything out.
   void finish() noexcept {
@@ -190,6 +223,15 @@ struct MatchContext {
 };
 
 inline std::uint32_t hash4(std::uint32_t v, unsigned shift) noexcept { return (v * 2654435761u) >> shift; }
+
+// Length code then distance code: at most 13 + 18 bits, one flush.
+inline void put_match(BitWriter& w, std::size_t len, std::uint32_t dist) noexcept {
+  const Code lc = kLengths.code[len];
+  const Code dc = distance_code(dist);
+  w.put(lc.bits, lc.len);
+  w.put(dc.bits, dc.len);
+  w.flush();
+}
 
 // ---- kernels -------------------------------------------------------------------------------------
 
