@@ -1,6 +1,7 @@
 // module.cpp - the mintlane._core extension: exceptions, token codecs, Minter, kernels, server.
 #include <pybind11/pybind11.h>
 
+#include "bindings/bulk_bindings.hpp"
 #include "bindings/common.hpp"
 #if __has_include("bindings/server_bindings.hpp")
 #include "bindings/server_bindings.hpp"
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_core, m) {
   mintlane::py_bindings::register_errors(m);
   mintlane::py_bindings::register_tokens(m);
   mintlane::py_bindings::register_minter(m);
+  mintlane::py_bindings::register_bulk(m);
 #ifdef MINTLANE_BIND_SERVER
   mintlane::register_server(m);
 #endif
