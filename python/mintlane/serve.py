@@ -76,28 +76,32 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:  # ServerConfigError, InvalidCredentialsError: never the certificate
         return _error(str(e))
 
-    try:
-        server.start()
-    except OSError as e:
-        return _error(str(e.strerror or e))
+    received: list = []
 
     def on_signal(signum: int, frame: Optional[object]) -> None:
-        raise _StopRequested(signum)
+        if not received:  # only the first signal interrupts; later ones wait for the drain
+            received.append(signum)
+            raise _StopRequested(signum)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    sys.stderr.write(f"mintlane serve: listening on http://{_display_host(server.host)}:{server.port} "
-                     f"({server.threads} threads)\n")
-    sys.stderr.flush()
+    signals = (signal.SIGTERM, signal.SIGINT)
     reason = "stopped"
     try:
+        for sig in signals:
+            signal.signal(sig, on_signal)
+        try:
+            server.start()
+        except OSError as e:
+            return _error(str(e.strerror or e))
+        sys.stderr.write(f"mintlane serve: listening on http://{_display_host(server.host)}:{server.port} "
+                         f"({server.threads} threads)\n")
+        sys.stderr.flush()
         server.wait()  # runs Python signal handlers every 50 ms; the GIL is free otherwise
     except _StopRequested as stop:
         reason = signal.Signals(stop.args[0]).name
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # SIGINT before our handler was installed
         reason = "SIGINT"
     finally:
-        # Later signals during the drain are ignored rather than interrupting it.
-        for sig in previous:
+        for sig in signals:
             signal.signal(sig, signal.SIG_IGN)
     forced = server.stop(timeout=args.shutdown_timeout)
     note = f", {forced} connection(s) closed at the timeout" if forced else ""

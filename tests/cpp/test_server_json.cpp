@@ -33,7 +33,7 @@ TEST(ServerJsonBody, ReadsTheMembers) {
 
 TEST(ServerJsonBody, GoDecoderRules) {
   EXPECT_EQ(ok(R"({"TOKENTYPE":"rtm","Uid":"x"})").token_type, "rtm");    // case-insensitive
-  EXPECT_EQ(ok("{\"to\xE2\x84\xAAentype\":\"chat\"}").token_type, "chat");  // Kelvin sign folds to k
+  EXPECT_EQ(ok("{\"to\xE2\x84\xAA" "entype\":\"chat\"}").token_type, "chat");  // Kelvin sign folds to k
   EXPECT_EQ(ok(R"({"uid":"a","uid":"b"})").uid, "b");                      // later duplicate wins
   EXPECT_EQ(ok(R"({"x":[1,{"y":null}],"uid":"u"})").uid, "u");             // unknown members ignored
   EXPECT_EQ(ok("null").token_type, "");
@@ -72,7 +72,7 @@ TEST(ServerJsonBody, RejectsWhatGoRejects) {
   bad(R"({"x":01})");
   bad(R"({"x":[1,]})");
   bad("nul");
-  EXPECT_EQ(bad(std::string(20000, '[')).find("nested too deeply"), 0u);
+  EXPECT_NE(bad(std::string(20000, '[')).find("nested too deeply"), std::string::npos);
 }
 
 TEST(ServerParams, DecimalParsingLikeParseUint) {

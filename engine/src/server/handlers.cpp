@@ -20,6 +20,23 @@ constexpr std::string_view kRtePrefix = "Error Generating RTC and RTM token";
 constexpr std::string_view kChatPrefix = "Error Generating Chat token";
 constexpr std::size_t kMaxMessage = 400;  // error texts are bounded whatever the input
 
+// Salts from the CSPRNG, 256 per RAND_bytes call and per thread: OpenSSL's RAND_bytes takes a
+// lock, which a per-token call would put on every request (DESIGN.md: no lock on the request
+// path). The salt is public in the token; only its unpredictability matters, which a block of
+// CSPRNG output keeps.
+std::uint32_t next_salt() {
+  struct Pool {
+    std::uint32_t salts[256];
+    std::size_t next = 256;
+  };
+  thread_local Pool pool;
+  if (pool.next == 256) {
+    random_u32(pool.salts, 256);
+    pool.next = 0;
+  }
+  return pool.salts[pool.next++];
+}
+
 enum class Expiry { kOk, kSyntax, kRange };
 
 // §4.1 `expiry` with D3: absent -> 3600; present (even empty) must be a u64 decimal in 1..86400.
@@ -321,7 +338,7 @@ void Handlers::get_rtc(Response& r, HandlerScratch& s, const std::string_view* p
   if (!build_rtc(channel, role, tokentype, uid, expire, spec, s.message)) {
     return json_error(r, "error", kRtcPrefix, " - " + s.message);
   }
-  token_body(r, "rtcToken", minter_.mint(spec));
+  token_body(r, "rtcToken", minter_.mint(spec, next_salt()));
   r.tokens_rtc = 1;
 }
 
@@ -339,7 +356,7 @@ void Handlers::get_rtm(Response& r, HandlerScratch& s, const std::string_view* p
   if (std::string why = name_problem(user, "rtmuid", kMaxUserId, false); !why.empty()) {
     return json_error(r, "message", kRtmPrefix, ": invalid RTM User ID: " + why);
   }
-  token_body(r, "rtmToken", minter_.mint(rtm_spec(user, expire)));
+  token_body(r, "rtmToken", minter_.mint(rtm_spec(user, expire), next_salt()));
   r.tokens_rtm = 1;
 }
 
@@ -372,8 +389,8 @@ void Handlers::get_rte(Response& r, HandlerScratch& s, const std::string_view* p
   if (std::string why = name_problem(rtm_uid, "rtmuid", kMaxUserId, false); !why.empty()) {
     return json_error(r, "error", kRtmPrefix, " - invalid RTM User ID: " + why);
   }
-  const std::string rtc_token = minter_.mint(rtc);
-  const std::string rtm_token = minter_.mint(rtm_stream_spec(rtm_uid, channel, expire));
+  const std::string rtc_token = minter_.mint(rtc, next_salt());
+  const std::string rtm_token = minter_.mint(rtm_stream_spec(rtm_uid, channel, expire), next_salt());
   r.status = 200;
   r.type = ContentType::kJsonUtf8;
   r.body.append("{\"rtcToken\":\"");
@@ -392,13 +409,13 @@ void Handlers::get_chat(Response& r, HandlerScratch& s, const std::string_view* 
     return json_error(r, "message", kChatPrefix, expiry_text(e));
   }
   if (app) {
-    token_body(r, "chatToken", minter_.mint(chat_app_spec(expire)));
+    token_body(r, "chatToken", minter_.mint(chat_app_spec(expire), next_salt()));
   } else {
     const std::string_view user = p[0];
     if (std::string why = name_problem(user, "chatid", kMaxUserId, false); !why.empty()) {
       return json_error(r, "error", kChatPrefix, ": invalid chat user ID: " + why);
     }
-    token_body(r, "chatToken", minter_.mint(chat_user_spec(user, expire)));
+    token_body(r, "chatToken", minter_.mint(chat_user_spec(user, expire), next_salt()));
   }
   r.tokens_chat = 1;
 }
@@ -449,7 +466,7 @@ void Handlers::post_get_token(const RequestView& req, Response& r, HandlerScratc
       }
       spec = rtc_account_spec(b.channel, b.uid, to_rtc_role(role), expire);
     }
-    token = minter_.mint(spec);
+    token = minter_.mint(spec, next_salt());
     r.tokens_rtc = 1;
   } else if (b.token_type == "rtm") {
     if (b.uid.empty()) return text_error(r, "invalid: missing user ID or account");
@@ -463,7 +480,8 @@ void Handlers::post_get_token(const RequestView& req, Response& r, HandlerScratc
     }
     if (!expire_ok(expire)) return;
     token = minter_.mint(b.channel.empty() ? rtm_spec(b.uid, expire)
-                                           : rtm_stream_spec(b.uid, b.channel, expire));
+                                           : rtm_stream_spec(b.uid, b.channel, expire),
+                         next_salt());
     r.tokens_rtm = 1;
   } else if (b.token_type == "chat") {
     if (!b.uid.empty()) {
@@ -472,7 +490,8 @@ void Handlers::post_get_token(const RequestView& req, Response& r, HandlerScratc
       }
     }
     if (!expire_ok(expire)) return;
-    token = minter_.mint(b.uid.empty() ? chat_app_spec(expire) : chat_user_spec(b.uid, expire));
+    token = minter_.mint(b.uid.empty() ? chat_app_spec(expire) : chat_user_spec(b.uid, expire),
+                         next_salt());
     r.tokens_chat = 1;
   } else {
     return text_error(r, "Unsupported tokenType");

@@ -38,6 +38,9 @@ void RequestParser::on_field_impl(http::field name, sv_t, sv_t value, ec_t&) {
         data_.has_authorization = true;
       }
       break;
+    case http::field::transfer_encoding:
+      data_.has_transfer_encoding = true;
+      break;
     case http::field::expect:
       if (iequals(std::string_view(value.data(), value.size()), "100-continue")) {
         data_.expect_continue = true;
@@ -46,6 +49,13 @@ void RequestParser::on_field_impl(http::field name, sv_t, sv_t value, ec_t&) {
     default:
       break;
   }
+}
+
+void RequestParser::on_header_impl(ec_t& ec) {
+  // RFC 9112 §6.3 (4): a request whose Transfer-Encoding does not end in "chunked" has no
+  // determinable length; reading it as body-less would let the next bytes pass as a new request
+  // (request smuggling behind a proxy). 400 and close.
+  if (data_.has_transfer_encoding && !this->chunked()) ec = http::error::bad_transfer_encoding;
 }
 
 void RequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& length, ec_t&) {

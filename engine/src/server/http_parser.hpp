@@ -21,6 +21,7 @@ struct RequestData {
   bool has_origin = false;
   bool has_authorization = false;
   bool expect_continue = false;
+  bool has_transfer_encoding = false;
 
   void clear() noexcept {
     method = Method::kGet;
@@ -29,7 +30,7 @@ struct RequestData {
     origin.clear();
     authorization.clear();
     body.clear();
-    has_origin = has_authorization = expect_continue = false;
+    has_origin = has_authorization = expect_continue = has_transfer_encoding = false;
   }
   RequestView view() const noexcept {
     RequestView v;
@@ -59,7 +60,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
                        ec_t&) override;
   void on_response_impl(int, sv_t, int, ec_t&) override {}
   void on_field_impl(boost::beast::http::field name, sv_t, sv_t value, ec_t&) override;
-  void on_header_impl(ec_t&) override {}
+  void on_header_impl(ec_t& ec) override;
   void on_body_init_impl(boost::optional<std::uint64_t> const& length, ec_t&) override;
   std::size_t on_body_impl(sv_t body, ec_t&) override;
   void on_chunk_header_impl(std::uint64_t, sv_t, ec_t&) override {}

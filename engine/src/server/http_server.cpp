@@ -44,6 +44,18 @@ std::int64_t ms_to_ns(std::chrono::milliseconds ms) noexcept {
   return static_cast<std::int64_t>(ms.count()) * 1'000'000;
 }
 
+// "1.2.3.4:80" or "[::1]:80".
+std::string format_endpoint(const asio::ip::address& addr, std::uint16_t port) {
+  std::string out;
+  const bool v6 = addr.is_v6();
+  if (v6) out.push_back('[');
+  out.append(addr.to_string());
+  if (v6) out.push_back(']');
+  out.push_back(':');
+  out.append(std::to_string(port));
+  return out;
+}
+
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::int64_t kLingerNs = 1'000'000'000;  // read-and-discard after an error response
 
@@ -151,12 +163,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (srv_.access_log) {
       tcp::endpoint ep = socket_.remote_endpoint(ec);
       if (!ec) {
-        const auto addr = ep.address();
-        remote_ = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
-        remote_ += ":" + std::to_string(ep.port());
+        remote_ = format_endpoint(ep.address(), ep.port());
       }
     }
-    body_scratch_.reserve(1024);
     out_.reserve(1024);
     to_idle(mono_ns());
     if (w_.draining) close_after_ = true;
@@ -337,7 +346,6 @@ class Session : public std::enable_shared_from_this<Session> {
   HandlerScratch scratch_;
   Response resp_;
   std::string out_;
-  std::string body_scratch_;
   std::string remote_;
   State state_ = State::kIdle;
   Method method_ = Method::kGet;
@@ -434,9 +442,7 @@ void Server::start() {
   } else {
     ep = tcp::endpoint(asio::ip::make_address(s.config.host), s.config.port);
   }
-  const std::string where = (ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                                   : ep.address().to_string()) +
-                            ":" + std::to_string(s.config.port);
+  const std::string where = format_endpoint(ep.address(), s.config.port);
   auto acceptor = std::make_unique<tcp::acceptor>(s.workers[0]->ioc);
   error_code ec;
   acceptor->open(ep.protocol(), ec);
