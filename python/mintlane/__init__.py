@@ -24,6 +24,10 @@ from mintlane._core import (
     TokenBatch,
     __version__,
 )
+from mintlane import _redact
+
+_redact.install()  # before anything can call the extension with a certificate
+
 from mintlane._minter import Minter
 from mintlane._tokens import DecodedToken, VerifyResult, decode, verify
 from mintlane import services

@@ -58,11 +58,13 @@ def write(self: "_core.TokenBatch", path_or_file: PathOrFile, format: Optional[s
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as e:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+            if isinstance(e, OSError) and e.errno is not None:
+                raise OSError(e.errno, e.strerror, path) from None  # name the file, not the temp name
             raise
     elif isinstance(path_or_file, io.TextIOBase):
         if gz:

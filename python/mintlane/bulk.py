@@ -734,7 +734,10 @@ def _write_file(plan: Dict[str, Any], final: str, first: int, last: int, *, excl
     writer = _writer(plan)
     stats = _Stats()
     tmp = _tmp_name(final)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, final) from None  # name the output, not the temp name
     started = time.perf_counter()
     try:
         sink = _core._FileSink(fd)
@@ -932,7 +935,7 @@ def prepare_parts(plan: Dict[str, Any], force: bool = False, verify_existing: bo
         # Temporary files of interrupted runs, and finished-looking parts the manifest never
         # recorded (a run killed between the rename and the manifest update): both are redone.
         done_names = {e["file"] for e in manifest.parts.values()}
-        stale_tmp = name.startswith(".part-") and ".tmp-" in name
+        stale_tmp = (name.startswith(".part-") or name.startswith("." + MANIFEST)) and ".tmp-" in name
         unrecorded = name in names and name not in done_names
         other_pool = force and (name.startswith("part-") or name in (MANIFEST, SUMS))
         if stale_tmp or unrecorded or (other_pool and name not in done_names):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
@@ -19,12 +20,18 @@ DEMO_APP_ID = "970CA35de60c44645bbae8a215061b33"
 DEMO_APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
+_HEX32 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])")
+
+
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not the usage block
+        # argparse quotes the offending value; a certificate typed in the wrong place must not
+        # be echoed, so every 32-hex-character run is masked.
+        message = _HEX32.sub("<32 hex characters>", message)
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(2)
 
@@ -38,7 +45,9 @@ def _credentials(args: argparse.Namespace, *, demo_ok: bool = False) -> tuple:
             with open(cert_file, encoding="ascii") as f:
                 cert = f.read().strip()
         except (OSError, UnicodeDecodeError) as e:
-            raise CliError(f"--app-certificate-file: cannot read {cert_file}: {getattr(e, 'strerror', None) or e}")
+            raise CliError(f"--app-certificate-file: cannot read {cert_file}: {getattr(e, 'strerror', None) or 'not ASCII text'}")
+        if not cert:
+            raise CliError(f"--app-certificate-file: {cert_file} is empty (it must hold the 32-hex-character certificate)")
     cert = cert or os.environ.get("APP_CERTIFICATE", "")
     if not app_id and not cert and demo_ok:
         return DEMO_APP_ID, DEMO_APP_CERTIFICATE, True
@@ -195,6 +204,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     now = args.now if args.now is not None else (None if args.no_expiry else int(time.time()))
     r = mintlane.verify(token, cert, now=now, channel=args.channel, uid=args.uid, account=args.account,
                         privilege=args.privilege)
+    if r.status == "missing_privilege" and r.reason.startswith("unknown privilege name"):
+        raise CliError(f"--privilege: {r.reason} (e.g. join_channel, publish_audio, publish_video, publish_data, "
+                       "rtm.login, chat.user)")
     if r.status == "malformed" or r.status == "bad_certificate":
         raise CliError(r.reason)
     if args.json:
@@ -208,6 +220,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     import mintlane
 
+    if args.count < 1:
+        raise CliError(f"--count: must be at least 1, got {args.count}")
     app_id, cert, demo = _credentials(args, demo_ok=True)
     if demo:
         print("NOTE: using the built-in DEMO credentials (Agora's public test fixture); these tokens are "
