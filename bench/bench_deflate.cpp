@@ -3,6 +3,12 @@
 // Rows (input: the 156-byte payload of an RTC publisher token, PERF_NOTES "Workload"; here the
 // vector g007-rtc-account-002, whose issue_ts and salt are fixed):
 //   deflate/fast, deflate/fast/<kernel>   fixed-Huffman encoder (dispatch, then each kernel forced)
+//   deflate/template_plan, .../<kernel>   TemplatePlan of the workload's layout, specialised to its
+//                                         channel as a one-channel batch does (dispatch, then each
+//                                         kernel forced); what the batch engine runs per token
+//   deflate/template_plan/base            the same plan, channel still a hole (no specialisation)
+//   deflate/template_plan/make, .../specialize   building the plan (per layout, cached by the
+//                                         Minter) and specialising it (per batch of >= 64 tokens)
 //   deflate/isal                          ISA-L level 0, static table
 //   deflate/exact                         zlib level 6 (reference bytes)
 //   deflate/zlib-level1                   baseline: zlib level 1 on a reused stream
@@ -16,13 +22,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cpu/cpu.hpp"
 #include "deflate/adler32_kernels.hpp"
 #include "deflate/compress_fast_kernels.hpp"
 #include "deflate/deflate.hpp"
+#include "deflate/template_plan.hpp"
+#include "deflate/template_plan_kernels.hpp"
 
 namespace {
 
@@ -107,6 +117,63 @@ void compress_zlib_level1(benchmark::State& state) {
   state.counters["bytes_out"] = static_cast<double>(produced);
 }
 
+// ---- TemplatePlan rows (156-byte workload only: a plan belongs to one layout) --------------------
+
+// The workload's layout as plan parts, as batch::TokenTemplate::plan_parts() cuts it: signature
+// and salt holes, channel and account length-prefixed holes, the rest constant.
+std::vector<deflate::PlanPart> workload_parts() {
+  using deflate::PlanPart;
+  const Bytes& w = workload();
+  const auto bytes = [&](std::size_t a, std::size_t b) { return std::string(w.begin() + a, w.begin() + b); };
+  const std::size_t account = w.size() - 12, channel = account - 34;  // "0a00" + 10 digits, "2000" + 32 chars
+  return {PlanPart::constant(bytes(0, 2)),         PlanPart::fixed_hole(32), PlanPart::constant(bytes(34, 76)),
+          PlanPart::fixed_hole(4),                 PlanPart::constant(bytes(80, channel)),
+          PlanPart::prefixed_hole(32),             PlanPart::prefixed_hole(10)};
+}
+
+std::vector<std::optional<std::string_view>> workload_channel() {
+  const Bytes& w = workload();
+  std::vector<std::optional<std::string_view>> values(workload_parts().size());
+  values[5] = std::string_view(reinterpret_cast<const char*>(w.data()) + w.size() - 12 - 32, 32);
+  return values;
+}
+
+void compress_plan(benchmark::State& state, bool specialised, const char* kernel) {
+  const char* saved = deflate::plan::active().name;
+  if (kernel != nullptr && !deflate::plan::force(kernel)) {
+    state.SkipWithError("kernel not supported");
+    return;
+  }
+  const deflate::TemplatePlan base = deflate::TemplatePlan::make(workload_parts());
+  std::optional<deflate::TemplatePlan> special;
+  if (specialised) special = base.specialize(workload_channel());
+  const deflate::TemplatePlan& plan = special ? *special : base;
+  const Bytes& in = workload();
+  Bytes out(deflate::compress_bound(in.size()));  // the batch engine's buffer: the unchecked path
+  std::size_t produced = 0;
+  for (auto _ : state) {
+    const mintlane::Result r = plan.compress(in.data(), in.size(), out.data(), out.size());
+    benchmark::DoNotOptimize(r);
+    benchmark::ClobberMemory();
+    produced = r.count;
+  }
+  if (kernel != nullptr) deflate::plan::force(saved);
+  if (produced == 0) state.SkipWithError("compress failed");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  state.counters["bytes_out"] = static_cast<double>(produced);
+}
+
+void make_plan(benchmark::State& state) {
+  const std::vector<deflate::PlanPart> parts = workload_parts();
+  for (auto _ : state) benchmark::DoNotOptimize(deflate::TemplatePlan::make(parts));
+}
+
+void specialize_plan(benchmark::State& state) {
+  const deflate::TemplatePlan base = deflate::TemplatePlan::make(workload_parts());
+  const auto values = workload_channel();
+  for (auto _ : state) benchmark::DoNotOptimize(base.specialize(values));
+}
+
 Bytes fast_stream(const Bytes& in) {
   Bytes z(deflate::compress_bound(in.size()));
   z.resize(deflate::compress_fast(in.data(), in.size(), z.data(), z.size()).count);
@@ -176,6 +243,14 @@ void adler_zlib(benchmark::State& state) {
     if (mintlane::cpu::supports(k.required))
       sizes(benchmark::RegisterBenchmark((std::string("deflate/fast/") + k.name).c_str(), compress_with,
                                          deflate::compress_fast, k.name));
+  benchmark::RegisterBenchmark("deflate/template_plan", compress_plan, true, nullptr)->Arg(156);
+  for (const deflate::plan::Kernel& k : deflate::plan::kernels())
+    if (mintlane::cpu::supports(k.required))
+      benchmark::RegisterBenchmark((std::string("deflate/template_plan/") + k.name).c_str(), compress_plan, true, k.name)
+          ->Arg(156);
+  benchmark::RegisterBenchmark("deflate/template_plan/base", compress_plan, false, nullptr)->Arg(156);
+  benchmark::RegisterBenchmark("deflate/template_plan/make", make_plan)->Arg(156);
+  benchmark::RegisterBenchmark("deflate/template_plan/specialize", specialize_plan)->Arg(156);
   sizes(benchmark::RegisterBenchmark("deflate/isal", compress_with, deflate::compress_isal, nullptr));
   sizes(benchmark::RegisterBenchmark("deflate/exact", compress_with, deflate::compress_exact, nullptr));
   sizes(benchmark::RegisterBenchmark("deflate/zlib-level1", compress_zlib_level1));

@@ -1,13 +1,17 @@
 // minter.cpp - single-token minting and the batch engine (DESIGN.md "Per batch", "Per token",
 // "Batch"): S1 once per batch, a byte template per layout, salts from one CSPRNG call per chunk,
 // the signatures of a whole chunk in interleaved SHA-NI streams, chunks taken with one atomic
-// counter, results in a pooled arena.
+// counter, results in a pooled arena. Fast-mode batches of templated layouts compress with a
+// deflate::TemplatePlan of the template (~50 ns per token instead of compress_fast's ~160 ns,
+// cached per Minter): their bytes differ from single-call tokens (same payloads), and depend on
+// the layout and the token only, never on how tokens are grouped into batches.
 #include "mintlane/minter.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -18,6 +22,7 @@
 #include "crypto/hmac.hpp"
 #include "crypto/sha256.hpp"
 #include "deflate/deflate.hpp"
+#include "deflate/template_plan.hpp"
 #include "mintlane/errors.hpp"
 #include "token/finish.hpp"
 #include "token/pack.hpp"
@@ -89,6 +94,13 @@ std::atomic<std::uint64_t> g_minter_ids{1};
 constexpr std::size_t kChunk = 512;
 // Below this many tokens a batch runs on the calling thread (waking workers costs more).
 constexpr std::size_t kInlineBelow = 2 * kChunk;
+// Plans of this many recent layouts are kept per Minter: building one costs ~5 µs, and a caller
+// minting many small batches (the bulk writer: one per role and expiry per block) reuses a few.
+constexpr std::size_t kPlanCache = 8;
+// A plan specialised to a batch's shared channel / account codes those bytes once instead of per
+// token (~13 ns per token for a 32-byte channel) and writes the same bytes; specialising costs
+// ~0.7 µs, so small batches skip it.
+constexpr std::size_t kSpecializeFrom = 64;
 
 // u32 -> decimal with the uid rule (0 -> ""). Returns the length.
 std::size_t uid_digits(std::uint32_t v, char* out) noexcept {
@@ -120,7 +132,29 @@ struct Minter::Impl {
   std::uint64_t id = g_minter_ids.fetch_add(1, std::memory_order_relaxed);  // unique, never reused
   std::shared_ptr<batch::ArenaPool> pool = std::make_shared<batch::ArenaPool>();
   batch::ThreadPool threads;
+  // Recently used plans by TokenTemplate::key(), most recent last. A batch holds its plan through
+  // the shared_ptr, so eviction by a concurrent batch is harmless.
+  std::mutex plans_mutex;
+  std::vector<std::pair<std::string, std::shared_ptr<const deflate::TemplatePlan>>> plans;
   explicit Impl(unsigned n) : threads(n) {}
+
+  std::shared_ptr<const deflate::TemplatePlan> plan_for(const batch::TokenTemplate& t) {
+    std::string key = t.key();
+    {
+      const std::lock_guard<std::mutex> lock(plans_mutex);
+      for (auto it = plans.begin(); it != plans.end(); ++it) {
+        if (it->first != key) continue;
+        std::rotate(it, it + 1, plans.end());  // now the most recent
+        return plans.back().second;
+      }
+    }
+    // Built outside the lock; two racing batches build the same plan, and either copy serves.
+    auto plan = std::make_shared<const deflate::TemplatePlan>(deflate::TemplatePlan::make(t.plan_parts()));
+    const std::lock_guard<std::mutex> lock(plans_mutex);
+    if (plans.size() >= kPlanCache) plans.erase(plans.begin());
+    plans.emplace_back(std::move(key), plan);
+    return plan;
+  }
 };
 
 Minter::Minter(std::string_view app_id, std::string_view app_certificate, MinterOptions options)
@@ -184,6 +218,7 @@ namespace {
 struct BatchJob {
   const BatchColumns* cols;
   const batch::TokenTemplate* tmpl;  // null: build each spec with the factory
+  const deflate::TemplatePlan* plan;  // non-null: compress with it (fast mode, templated layout)
   const SpecFactory* factory;
   std::string_view app_id;
   std::uint32_t issue_ts;
@@ -260,8 +295,17 @@ void mint_chunk(const BatchJob& job, std::size_t begin, std::size_t end, WorkerS
     std::memcpy(p + 2, ws.sigs.data() + 32 * k, 32);
     char* out = job.arena + i * job.slot_chars;
     job.starts[i] = i * job.slot_chars;
-    job.lengths[i] = static_cast<std::uint32_t>(
-        token::finish_007(p, 34 + ws.lens[k], job.compression, ws.compressed.data(), out));
+    if (job.plan != nullptr) {
+      // ws.compressed holds compress_bound(max_payload) >= max_compressed + 8 bytes: the plan's
+      // unchecked fast path.
+      const Result r = job.plan->compress(p, 34 + ws.lens[k], ws.compressed.data(), ws.compressed.size());
+      if (!r.ok())  // only a payload that does not follow the template: an engine bug
+        throw std::logic_error(std::string("batch: template compression failed: ") + errc_message(r.code));
+      job.lengths[i] = static_cast<std::uint32_t>(token::finish_007_zlib(ws.compressed.data(), r.count, out));
+    } else {
+      job.lengths[i] = static_cast<std::uint32_t>(
+          token::finish_007(p, 34 + ws.lens[k], job.compression, ws.compressed.data(), out));
+    }
   }
 }
 
@@ -308,6 +352,25 @@ TokenBatch Minter::mint_batch(const SpecFactory& factory, const BatchColumns& co
   }
   const std::size_t slot = token::max_token_chars(max_payload);
 
+  // Fast mode compresses templated layouts with the layout's plan, specialised to the values
+  // every token of this batch shares when the batch is big enough (same bytes either way).
+  std::shared_ptr<const deflate::TemplatePlan> base_plan;
+  std::optional<deflate::TemplatePlan> batch_plan;
+  const deflate::TemplatePlan* plan = nullptr;
+  if (tmpl && options_.compression == Compression::kFast) {
+    base_plan = impl_->plan_for(*tmpl);
+    plan = base_plan.get();
+    std::optional<std::string_view> channel, user;
+    if (cols.channels.size() == 1) channel = cols.channels[0];
+    if (cols.channels.empty()) channel = std::string_view();
+    if (cols.accounts.size() == 1) user = cols.accounts[0];
+    if (cols.accounts.empty() && cols.uids.empty() && !cols.uid_start) user = std::string_view();
+    if (n >= kSpecializeFrom && (channel || user)) {
+      batch_plan = plan->specialize(tmpl->plan_values(channel, user));
+      plan = &*batch_plan;
+    }
+  }
+
   const std::size_t chars_at = (n * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) + 63) & ~std::size_t{63};
   storage->pool = impl_->pool;
   storage->buffer = impl_->pool->acquire(chars_at + n * slot);
@@ -318,7 +381,7 @@ TokenBatch Minter::mint_batch(const SpecFactory& factory, const BatchColumns& co
 
   std::uint8_t k1[32];
   crypto::signing_key_step1(credentials_.certificate(), storage->issue_ts, k1);
-  BatchJob job{&cols, tmpl ? &*tmpl : nullptr, &factory, credentials_.app_id(), storage->issue_ts, k1,
+  BatchJob job{&cols, tmpl ? &*tmpl : nullptr, plan, &factory, credentials_.app_id(), storage->issue_ts, k1,
                options_.compression, max_payload, slot, storage->chars, storage->starts, storage->lengths};
 
   const std::size_t chunks = (n + kChunk - 1) / kChunk;

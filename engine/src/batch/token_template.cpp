@@ -64,6 +64,57 @@ std::optional<TokenTemplate> TokenTemplate::make(const SpecFactory& factory, std
   return t;
 }
 
+namespace {
+// Typical slot lengths (a channel name, a uid's digits). They only steer the parse's cost estimate
+// of back-references across a slot; fixed here so that a plan depends on the layout alone.
+constexpr std::size_t kUsualChannel = 32;
+constexpr std::size_t kUsualUser = 10;
+}  // namespace
+
+std::vector<deflate::PlanPart> TokenTemplate::plan_parts() const {
+  using deflate::PlanPart;
+  std::vector<PlanPart> parts;
+  const std::string_view b(bytes_);
+  parts.push_back(PlanPart::constant(std::string_view("\x20\x00", 2)));  // u16 signature length
+  parts.push_back(PlanPart::fixed_hole(32));
+  parts.push_back(PlanPart::constant(b.substr(0, salt_offset_)));  // app id, issue_ts, expire
+  parts.push_back(PlanPart::fixed_hole(4));
+  std::size_t first_hole[2] = {PlanPart::kNone, PlanPart::kNone};  // by SlotKind
+  std::size_t from = salt_offset_ + 4;
+  for (const Slot& s : slots_) {
+    parts.push_back(PlanPart::constant(b.substr(from, s.at - from)));
+    from = s.at;
+    std::size_t& first = first_hole[static_cast<int>(s.kind)];
+    parts.push_back(PlanPart::prefixed_hole(s.kind == SlotKind::kChannel ? kUsualChannel : kUsualUser, first));
+    if (first == PlanPart::kNone) first = parts.size() - 1;
+  }
+  parts.push_back(PlanPart::constant(b.substr(from)));
+  return parts;
+}
+
+std::vector<std::optional<std::string_view>> TokenTemplate::plan_values(std::optional<std::string_view> channel,
+                                                                        std::optional<std::string_view> user) const {
+  std::vector<std::optional<std::string_view>> values(4);  // as plan_parts(): constant, signature, constant, salt
+  for (const Slot& s : slots_) {
+    values.emplace_back();  // the constant before the slot
+    values.push_back(s.kind == SlotKind::kChannel ? channel : user);
+  }
+  values.emplace_back();
+  return values;
+}
+
+std::string TokenTemplate::key() const {
+  const std::size_t size = bytes_.size();
+  std::string k(reinterpret_cast<const char*>(&size), sizeof size);  // so that no key is a prefix of another
+  k += bytes_;
+  for (const Slot& s : slots_) {
+    k.append(reinterpret_cast<const char*>(&s.at), sizeof s.at);
+    k.push_back(static_cast<char>(s.kind));
+  }
+  k.append(reinterpret_cast<const char*>(&salt_offset_), sizeof salt_offset_);
+  return k;
+}
+
 std::size_t TokenTemplate::render(std::uint8_t* out, std::string_view channel, std::string_view user,
                                   std::uint32_t salt) const noexcept {
   const char* src = bytes_.data();

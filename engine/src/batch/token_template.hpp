@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "deflate/template_plan.hpp"
 #include "mintlane/minter.hpp"
 
 namespace mintlane::batch {
@@ -30,6 +31,18 @@ class TokenTemplate {
   // bytes (the Minter checks).
   std::size_t render(std::uint8_t* out, std::string_view channel, std::string_view user,
                      std::uint32_t salt) const noexcept;
+  // The whole 007 payload ([20 00][32-byte signature][signing_info]) as the parts of a
+  // deflate::TemplatePlan: the signature and the salt are fixed holes, each slot a length-prefixed
+  // hole, everything else constant; a second slot of one kind is marked as repeating the first
+  // (same_as), since render() writes one value into both. Depends on the template only, so the
+  // bytes of a token never depend on the batch it was minted in.
+  std::vector<deflate::PlanPart> plan_parts() const;
+  // For TemplatePlan::specialize: the values of plan_parts()' holes that every token of a batch
+  // shares (nullopt: varies). Values must be <= 65535 bytes.
+  std::vector<std::optional<std::string_view>> plan_values(std::optional<std::string_view> channel,
+                                                           std::optional<std::string_view> user) const;
+  // Equal for equal templates: what a cache of plans is keyed by.
+  std::string key() const;
   bool uses_channel() const noexcept { return n_channel_ > 0; }
   bool uses_user() const noexcept { return n_user_ > 0; }
   std::uint32_t expire() const noexcept { return expire_; }

@@ -5,9 +5,10 @@
 //      16 positions in order, queueing the matches it finds;
 //   2. codes the previous block, which no later match can reach any more (a match starts at or
 //      after the block being probed, or one byte before it): its queued matches, and its literals,
-//      for which AVX2 turns 16 bytes into bit-reversed 8- or 9-bit codes. Eight 8-bit codes are
-//      one 64-bit store; otherwise one PEXT with per-lane masks 0x00ff / 0x01ff packs four codes
-//      held in 16-bit lanes, so the bit buffer takes one step per 4 to 8 literals.
+//      for which AVX2 turns 16 bytes into bit-reversed 8- or 9-bit codes (fixed_literals_avx2.inc,
+//      shared with template_plan_avx2.cpp). Eight 8-bit codes are one 64-bit store; otherwise one
+//      PEXT with per-lane masks 0x00ff / 0x01ff packs four codes held in 16-bit lanes, so the bit
+//      buffer takes one step per 4 to 8 literals.
 // Compared with coding each symbol as it is found, the probe loop no longer waits on the bit
 // buffer, and its state stays in registers.
 #include <immintrin.h>
@@ -21,6 +22,9 @@
 
 MINTLANE_TARGET_BEGIN("avx2,bmi,bmi2,popcnt")
 namespace mintlane::deflate::fixed {
+
+#include "deflate/fixed_literals_avx2.inc"
+
 namespace {
 
 constexpr std::size_t kBlock = 16;
@@ -30,71 +34,17 @@ alignas(32) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4, 
                                                       11,   12,   13,   14,   15,   0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
                                                       0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
-// Written as a constructor (not default member initializers) so that it is compiled inside the
-// AVX2 target region like the code that uses it.
-struct Constants {
+// The matcher's constants next to the literal coder's (fixed_literals_avx2.inc).
+struct Constants : LiteralConstants {
   Constants() noexcept
-      : low_nibbles(_mm_set1_epi8(0x0f)),
-        rev_to_low(_mm_setr_epi8(0x0, 0x8, 0x4, 0xc, 0x2, 0xa, 0x6, 0xe, 0x1, 0x9, 0x5, 0xd, 0x3, 0xb, 0x7, 0xf)),
-        rev_to_high(_mm_slli_epi16(rev_to_low, 4)),  // no carries: every value < 16
-        k144(_mm_set1_epi8(static_cast<char>(144))),
-        k30(_mm_set1_epi8(0x30)),
-        one(_mm_set1_epi8(1)),
-        ff(_mm_set1_epi8(static_cast<char>(0xff))),
-        windows(_mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
+      : windows(_mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,  //
                                  4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10)),
         mul(_mm256_set1_epi32(static_cast<int>(2654435761u))) {}
 
-  __m128i low_nibbles;
-  __m128i rev_to_low;   // [i] = i with its 4 bits reversed
-  __m128i rev_to_high;  // the same, in the high nibble
-  __m128i k144, k30, one, ff;
   // Both 128-bit lanes hold in[i .. i + 15]; the shuffle gathers the 4-byte windows at i .. i + 7.
   __m256i windows;
   __m256i mul;
 };
-
-[[gnu::always_inline]] inline __m128i reverse_bytes(__m128i x, const Constants& k) noexcept {
-  const __m128i lo = _mm_and_si128(x, k.low_nibbles);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), k.low_nibbles);
-  return _mm_or_si128(_mm_shuffle_epi8(k.rev_to_high, lo), _mm_shuffle_epi8(k.rev_to_low, hi));
-}
-
-// Literal codes of 16 bytes. lo holds the low 8 bits of each (bit-reversed) code, nine marks the
-// bytes >= 144 whose codes have 9 bits. Runs of 8-bit codes need nothing more: their bit stream is
-// lo itself.
-struct LiteralBytes {
-  __m128i lo;
-  __m128i r;     // each byte bit-reversed (source of the 9-bit codes)
-  __m128i nine;  // 0xff where the code has 9 bits
-};
-
-[[gnu::always_inline]] inline LiteralBytes literal_bytes(__m128i b, const Constants& k) noexcept {
-  const __m128i nine = _mm_cmpeq_epi8(_mm_max_epu8(b, k.k144), b);  // b >= 144
-  // b < 144: code 0x30 + b on 8 bits, reversed.
-  const __m128i code8 = reverse_bytes(_mm_add_epi8(b, k.k30), k);
-  // b >= 144: code 0x190 + (b - 144) = 0x100 | b on 9 bits, whose reversal is
-  // 1 | reverse8(b) << 1: low byte (r << 1) | 1, high byte r >> 7.
-  const __m128i r = reverse_bytes(b, k);
-  const __m128i lo9 = _mm_or_si128(_mm_add_epi8(r, r), k.one);
-  return {_mm_blendv_epi8(code8, lo9, nine), r, nine};
-}
-
-// The codes as four 64-bit words of four 16-bit lanes (code[g] covers bytes 4g .. 4g + 3) and the
-// matching masks: 0x00ff for an 8-bit code, 0x01ff for a 9-bit one.
-struct Codes16 {
-  alignas(16) std::uint64_t code[4];
-  alignas(16) std::uint64_t mask[4];
-};
-
-[[gnu::always_inline]] inline void widen(const LiteralBytes& c, const Constants& k, Codes16& out) noexcept {
-  const __m128i hi = _mm_and_si128(_mm_and_si128(_mm_srli_epi16(c.r, 7), k.one), c.nine);  // bit 7 of r
-  const __m128i mhi = _mm_and_si128(c.nine, k.one);
-  _mm_store_si128(reinterpret_cast<__m128i*>(out.code), _mm_unpacklo_epi8(c.lo, hi));
-  _mm_store_si128(reinterpret_cast<__m128i*>(out.code + 2), _mm_unpackhi_epi8(c.lo, hi));
-  _mm_store_si128(reinterpret_cast<__m128i*>(out.mask), _mm_unpacklo_epi8(k.ff, mhi));
-  _mm_store_si128(reinterpret_cast<__m128i*>(out.mask + 2), _mm_unpackhi_epi8(k.ff, mhi));
-}
 
 // Every helper that takes the BitWriter is force-inlined: if its address escaped into a call, each
 // output store could alias it and the bit buffer would round-trip through memory on every flush.

@@ -147,7 +147,8 @@ inline Found extend_match(const std::uint8_t* in, std::size_t n, std::size_t i, 
 
 // ---- bit writer ----------------------------------------------------------------------------------
 
-// LSB-first bit writer. At most 57 bits may be put between two flushes (count <= 7 after a flush).
+// LSB-first bit writer. At most 56 bits may be put between two flushes (count <= 7 after a flush;
+// 64 pending bits would make the flush shift by 64).
 // flush() writes the whole bytes with one 8-byte store while 8 bytes of room remain; closer to
 // `end` it writes byte by byte and records an overflow rather than write past `end`.
 class BitWriter {

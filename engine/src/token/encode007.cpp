@@ -159,10 +159,7 @@ std::size_t finish_007(const std::uint8_t* payload, std::size_t n, Compression c
   }
   if (!r.ok())
     throw std::runtime_error(std::string("compression (") + compression_name(c) + ") failed: " + errc_message(r.code));
-  out[0] = '0';
-  out[1] = '0';
-  out[2] = '7';
-  return 3 + base64::encode(scratch, r.count, out + 3);
+  return finish_007_zlib(scratch, r.count, out);
 }
 
 }  // namespace token

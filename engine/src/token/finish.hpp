@@ -14,6 +14,16 @@ constexpr std::size_t max_token_chars(std::size_t payload_bytes) noexcept {
   return 3 + base64::encoded_size(deflate::compress_bound(payload_bytes));
 }
 
+// "007" + base64 of a zlib stream z[0..n) that the caller already compressed (the batch engine's
+// per-layout deflate::TemplatePlan). `out` needs 3 + base64::encoded_size(n) characters. Returns the
+// characters written.
+inline std::size_t finish_007_zlib(const std::uint8_t* z, std::size_t n, char* out) noexcept {
+  out[0] = '0';
+  out[1] = '0';
+  out[2] = '7';
+  return 3 + base64::encode(z, n, out + 3);
+}
+
 // Compresses payload[0..n) with `c` into `scratch` (>= deflate::compress_bound(n) bytes) and
 // writes "007" + base64 to `out` (>= max_token_chars(n)). Returns the characters written.
 // Throws std::runtime_error only if a compressor reports an internal failure.
