@@ -18,6 +18,9 @@ for mask in avx512vbmi avx512vbmi,avx512bw,avx2 avx512vbmi,avx512bw,avx2,shani; 
   MINTLANE_DISABLE_CPU_FEATURES=$mask build/tests/mintlane_tests --gtest_brief=1
 done
 
+echo "== sanitizers: ASan+UBSan (every C++ test) and TSan (batch, Minter and server tests)"
+scripts/sanitize.sh all
+
 echo "== fuzz smoke (libFuzzer + ASan/UBSan, ${MINTLANE_FUZZ_SECONDS:-20} s per target)"
 scripts/fuzz.sh "${MINTLANE_FUZZ_SECONDS:-20}"
 

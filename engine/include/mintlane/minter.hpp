@@ -74,8 +74,11 @@ class Minter {
                    std::optional<std::uint32_t> issue_ts = std::nullopt) const;
 
   // N tokens of one layout on the worker pool (columns must already be validated by the caller;
-  // this checks only their shapes). With salts and issue_ts fixed, the result equals the serial
-  // loop byte for byte whatever the thread count. Thread-safe.
+  // this checks only their shapes). With salts and issue_ts fixed, every token carries exactly
+  // the payload mint() signs for the same inputs, and the strings are identical whatever the
+  // thread count or the grouping into batches. For kIsal/kExact they also equal mint()'s strings;
+  // kFast batches compress with a per-layout template plan, so their deflate bytes may differ
+  // from mint()'s (same payload, equally valid). Thread-safe.
   TokenBatch mint_batch(const SpecFactory& factory, const BatchColumns& columns) const;
 
   // 006 token (absolute timestamps). Thread-safe.

@@ -24,7 +24,9 @@ struct ZstreamDeleter {
 
 isal_zstream* thread_stream() noexcept {
   thread_local std::unique_ptr<isal_zstream, ZstreamDeleter> stream;
-  if (!stream) stream.reset(new (std::nothrow) isal_zstream);
+  // Value-initialised: ISA-L 2.30's stateless init leaves hist_bits alone, and a stale value
+  // limits match distances (valid but different, larger output); see also deflate_once.
+  if (!stream) stream.reset(new (std::nothrow) isal_zstream{});
   return stream.get();
 }
 
@@ -41,6 +43,7 @@ int deflate_once(isal_zstream* z, const std::uint8_t* in, std::size_t n, std::ui
   // carry history from one call into the next. The init selects the default table again, so the
   // static one is set on every call.
   isal_deflate_stateless_init(z);
+  z->hist_bits = 0;  // 0 = the full 32 KiB window; the init does not reset it (ISA-L 2.30)
   if (isal_deflate_set_hufftables(z, nullptr, IGZIP_HUFFTABLE_STATIC) != COMP_OK) return INVALID_PARAM;
   z->level = 0;
   z->gzip_flag = IGZIP_ZLIB;
