@@ -8,6 +8,7 @@
 
 #include "base64/base64.hpp"
 #include "cpu/cpu.hpp"
+#include "cpu/dispatch.hpp"
 
 namespace mintlane::base64 {
 namespace {
@@ -28,36 +29,13 @@ constexpr Kernel kKernels[] = {
 // correct if a kernel ever gains state set up at run time.
 std::atomic<const Kernel*> g_active{nullptr};
 
-const Kernel* best_supported() noexcept {
-  const std::uint32_t have = cpu::detect();
-  for (const Kernel& k : kKernels)
-    if ((have & k.required) == k.required) return &k;
-  return &kKernels[std::size(kKernels) - 1];  // unreachable: scalar requires nothing
-}
 
 }  // namespace
 
 std::span<const Kernel> kernels() noexcept { return kKernels; }
 
-const Kernel& active() noexcept {
-  const Kernel* k = g_active.load(std::memory_order_acquire);
-  if (k != nullptr) return *k;
-  // Racing first callers compute the same answer; compare-exchange instead of a plain store so
-  // a force() that lands in between is not overwritten by the default choice.
-  const Kernel* best = best_supported();
-  if (g_active.compare_exchange_strong(k, best, std::memory_order_acq_rel, std::memory_order_acquire))
-    return *best;
-  return *k;  // another thread published first; `k` now holds its choice
-}
+const Kernel& active() noexcept { return cpu::active_kernel(kernels(), g_active); }
 
-bool force(std::string_view name) noexcept {
-  for (const Kernel& k : kKernels) {
-    if (name != k.name) continue;
-    if (!cpu::supports(k.required)) return false;
-    g_active.store(&k, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
+bool force(std::string_view name) noexcept { return cpu::force_kernel(kernels(), g_active, name); }
 
 }  // namespace mintlane::base64

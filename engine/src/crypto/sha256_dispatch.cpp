@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cpu/cpu.hpp"
+#include "cpu/dispatch.hpp"
 #include "crypto/sha256.hpp"
 #include "crypto/sha256_blocks.hpp"
 
@@ -23,12 +24,6 @@ constexpr Sha256Kernel kKernels[] = {
     {"generic", cpu::kNone, sha256_compress_generic},  // always last
 };
 
-const Sha256Kernel* pick_best() noexcept {
-  for (const Sha256Kernel& k : kKernels)
-    if (cpu::supports(k.required)) return &k;
-  return &kKernels[std::size(kKernels) - 1];
-}
-
 // Release/acquire pairs the pointer with the (constant) entry it points to; racing first
 // calls store the same pointer, so no compare-exchange is needed. Both are plain moves on x86.
 std::atomic<const Sha256Kernel*> g_active{nullptr};
@@ -37,25 +32,9 @@ std::atomic<const Sha256Kernel*> g_active{nullptr};
 
 std::span<const Sha256Kernel> sha256_kernels() noexcept { return kKernels; }
 
-const Sha256Kernel& sha256_active() noexcept {
-  const Sha256Kernel* k = g_active.load(std::memory_order_acquire);
-  if (k == nullptr) {  // racing threads compute the same answer, so either store may win
-    k = pick_best();
-    g_active.store(k, std::memory_order_release);
-  }
-  return *k;
-}
+const Sha256Kernel& sha256_active() noexcept { return cpu::active_kernel(sha256_kernels(), g_active); }
 
-bool sha256_force(std::string_view name) noexcept {
-  for (const Sha256Kernel& k : kKernels) {
-    if (name == k.name) {
-      if (!cpu::supports(k.required)) return false;
-      g_active.store(&k, std::memory_order_release);
-      return true;
-    }
-  }
-  return false;
-}
+bool sha256_force(std::string_view name) noexcept { return cpu::force_kernel(sha256_kernels(), g_active, name); }
 
 void sha256(const std::uint8_t* data, std::size_t n, std::uint8_t out[32]) noexcept {
   std::uint32_t st[8];

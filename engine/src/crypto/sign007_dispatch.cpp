@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cpu/cpu.hpp"
+#include "cpu/dispatch.hpp"
 #include "crypto/hmac.hpp"
 #include "crypto/sign007_kernels.hpp"
 
@@ -23,12 +24,6 @@ constexpr SignKernel kKernels[] = {
     {"openssl", cpu::kNone, sign007_openssl},  // always last
 };
 
-const SignKernel* pick_best() noexcept {
-  for (const SignKernel& k : kKernels)
-    if (cpu::supports(k.required)) return &k;
-  return &kKernels[std::size(kKernels) - 1];
-}
-
 // Release/acquire pairs the pointer with the (constant) entry it points to; racing first
 // calls store the same pointer, so no compare-exchange is needed.
 std::atomic<const SignKernel*> g_active{nullptr};
@@ -37,24 +32,8 @@ std::atomic<const SignKernel*> g_active{nullptr};
 
 std::span<const SignKernel> sign_kernels() noexcept { return kKernels; }
 
-const SignKernel& sign_active() noexcept {
-  const SignKernel* k = g_active.load(std::memory_order_acquire);
-  if (k == nullptr) {  // racing threads compute the same answer, so either store may win
-    k = pick_best();
-    g_active.store(k, std::memory_order_release);
-  }
-  return *k;
-}
+const SignKernel& sign_active() noexcept { return cpu::active_kernel(sign_kernels(), g_active); }
 
-bool sign_force(std::string_view name) noexcept {
-  for (const SignKernel& k : kKernels) {
-    if (name == k.name) {
-      if (!cpu::supports(k.required)) return false;
-      g_active.store(&k, std::memory_order_release);
-      return true;
-    }
-  }
-  return false;
-}
+bool sign_force(std::string_view name) noexcept { return cpu::force_kernel(sign_kernels(), g_active, name); }
 
 }  // namespace mintlane::crypto

@@ -2,6 +2,7 @@
 #include <atomic>
 
 #include "cpu/cpu.hpp"
+#include "cpu/dispatch.hpp"
 #include "deflate/adler32_kernels.hpp"
 #include "deflate/deflate.hpp"
 
@@ -16,12 +17,6 @@ constexpr Adler32Kernel kKernels[] = {
     {"avx2", cpu::kAvx2, adler32_avx2},
     {"scalar", cpu::kNone, adler32_scalar},  // always last: the fallback
 };
-
-const Adler32Kernel* pick_best() noexcept {
-  for (const Adler32Kernel& k : kKernels)
-    if (cpu::supports(k.required)) return &k;
-  return &kKernels[std::size(kKernels) - 1];
-}
 
 // Racing first calls compute the same kernel, and the pointee is a constant table entry, so a
 // relaxed pointer publication suffices (nothing else is published through it).
@@ -53,24 +48,9 @@ std::uint32_t adler32_scalar(std::uint32_t adler, const std::uint8_t* p, std::si
 
 std::span<const Adler32Kernel> adler32_kernels() noexcept { return kKernels; }
 
-const Adler32Kernel& adler32_active() noexcept {
-  const Adler32Kernel* k = g_active.load(std::memory_order_relaxed);
-  if (k == nullptr) {
-    k = pick_best();
-    g_active.store(k, std::memory_order_relaxed);
-  }
-  return *k;
-}
+const Adler32Kernel& adler32_active() noexcept { return cpu::active_kernel(adler32_kernels(), g_active); }
 
-bool adler32_force(std::string_view name) noexcept {
-  for (const Adler32Kernel& k : kKernels) {
-    if (name == k.name && cpu::supports(k.required)) {
-      g_active.store(&k, std::memory_order_relaxed);
-      return true;
-    }
-  }
-  return false;
-}
+bool adler32_force(std::string_view name) noexcept { return cpu::force_kernel(adler32_kernels(), g_active, name); }
 
 std::uint32_t adler32(std::uint32_t adler, const std::uint8_t* data, std::size_t n) noexcept {
   return adler32_active().fn(adler, data, n);

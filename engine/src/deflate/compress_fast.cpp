@@ -10,6 +10,7 @@
 #include <new>
 
 #include "cpu/cpu.hpp"
+#include "cpu/dispatch.hpp"
 #include "deflate/compress_fast_kernels.hpp"
 #include "deflate/deflate.hpp"
 
@@ -73,30 +74,9 @@ void encode_scalar(const std::uint8_t* in, std::size_t n, const MatchContext& m,
 
 std::span<const Kernel> kernels() noexcept { return kKernels; }
 
-const Kernel& active() noexcept {
-  const Kernel* k = g_active.load(std::memory_order_relaxed);
-  if (k == nullptr) {
-    k = &kKernels[std::size(kKernels) - 1];
-    for (const Kernel& c : kKernels) {
-      if (cpu::supports(c.required)) {
-        k = &c;
-        break;
-      }
-    }
-    g_active.store(k, std::memory_order_relaxed);
-  }
-  return *k;
-}
+const Kernel& active() noexcept { return cpu::active_kernel(kernels(), g_active); }
 
-bool force(std::string_view name) noexcept {
-  for (const Kernel& k : kKernels) {
-    if (name == k.name && cpu::supports(k.required)) {
-      g_active.store(&k, std::memory_order_relaxed);
-      return true;
-    }
-  }
-  return false;
-}
+bool force(std::string_view name) noexcept { return cpu::force_kernel(kernels(), g_active, name); }
 
 }  // namespace fixed
 

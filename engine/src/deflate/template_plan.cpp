@@ -6,6 +6,7 @@
 // bytes known (a batch's shared channel). The program is run per payload by
 // template_plan_program.inc.
 #include "deflate/template_plan.hpp"
+#include "cpu/dispatch.hpp"
 
 #include <atomic>
 #include <cassert>
@@ -71,30 +72,9 @@ Result compress_scalar(const TemplatePlan& plan, const std::uint8_t* payload, st
 
 std::span<const Kernel> kernels() noexcept { return kKernels; }
 
-const Kernel& active() noexcept {
-  const Kernel* k = g_active.load(std::memory_order_relaxed);
-  if (k == nullptr) {
-    k = &kKernels[std::size(kKernels) - 1];
-    for (const Kernel& c : kKernels) {
-      if (cpu::supports(c.required)) {
-        k = &c;
-        break;
-      }
-    }
-    g_active.store(k, std::memory_order_relaxed);
-  }
-  return *k;
-}
+const Kernel& active() noexcept { return cpu::active_kernel(kernels(), g_active); }
 
-bool force(std::string_view name) noexcept {
-  for (const Kernel& k : kKernels) {
-    if (name == k.name && cpu::supports(k.required)) {
-      g_active.store(&k, std::memory_order_relaxed);
-      return true;
-    }
-  }
-  return false;
-}
+bool force(std::string_view name) noexcept { return cpu::force_kernel(kernels(), g_active, name); }
 
 }  // namespace plan
 
