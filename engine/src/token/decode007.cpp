@@ -104,9 +104,10 @@ Decoded007 decode_007(std::string_view token) {
   if (!in.u16(d.services_declared)) truncated(at(), "the service count");
 
   for (std::uint16_t i = 0; i < d.services_declared; ++i) {
-    const std::string where = "service #" + std::to_string(i + 1);
+    // Descriptions are built only when a read fails, not for every service of a valid token.
+    auto where = [i] { return "service #" + std::to_string(i + 1); };
     Service s;
-    if (!in.u16(s.type)) truncated(at(), "the type of " + where + " (the service count says " +
+    if (!in.u16(s.type)) truncated(at(), "the type of " + where() + " (the service count says " +
                                              std::to_string(d.services_declared) + ")");
     if (!is_known_service_type(s.type)) {
       // No length prefix: an unknown record cannot be skipped. Stop with success, like every
@@ -115,40 +116,40 @@ Decoded007 decode_007(std::string_view token) {
       d.unknown_type = s.type;
       break;
     }
-    const std::string what = where + " (" + service_name(s.type) + ")";
+    auto what = [&] { return where() + " (" + service_name(s.type) + ")"; };
     std::uint16_t n = 0;
-    if (!in.u16(n)) truncated(at(), "the privilege count of " + what);
+    if (!in.u16(n)) truncated(at(), "the privilege count of " + what());
     for (std::uint16_t k = 0; k < n; ++k) {
       std::uint16_t id = 0;
       std::uint32_t value = 0;
-      if (!in.u16(id) || !in.u32(value)) truncated(at(), "privilege " + std::to_string(k + 1) + " of " + what);
+      if (!in.u16(id) || !in.u32(value)) truncated(at(), "privilege " + std::to_string(k + 1) + " of " + what());
       s.privileges.emplace_back(id, value);
     }
     const auto names = service_field_names(s.type);
     for (std::string_view name : names) {
       std::string_view v;
-      if (!in.str(v)) truncated(at(), std::string(name) + " of " + what);
+      if (!in.str(v)) truncated(at(), std::string(name) + " of " + what());
       s.fields.emplace_back(v);
     }
     if (s.type == kServiceApaas) {
       std::uint16_t role = 0;
-      if (!in.u16(role)) truncated(at(), "the role of " + what);
+      if (!in.u16(role)) truncated(at(), "the role of " + what());
       s.role = static_cast<std::int16_t>(role);
     }
     if (s.type == kServiceRtm2) {
       std::uint16_t ntypes = 0;
-      if (!in.u16(ntypes)) truncated(at(), "the permission block of " + what);
+      if (!in.u16(ntypes)) truncated(at(), "the permission block of " + what());
       for (std::uint16_t t = 0; t < ntypes; ++t) {
         std::uint16_t rtype = 0, nperm = 0;
-        if (!in.u16(rtype) || !in.u16(nperm)) truncated(at(), "the permission block of " + what);
+        if (!in.u16(rtype) || !in.u16(nperm)) truncated(at(), "the permission block of " + what());
         for (std::uint16_t p = 0; p < nperm; ++p) {
           Rtm2Grant g;
           g.resource_type = rtype;
           std::uint16_t nres = 0;
-          if (!in.u16(g.permission_type) || !in.u16(nres)) truncated(at(), "the permission block of " + what);
+          if (!in.u16(g.permission_type) || !in.u16(nres)) truncated(at(), "the permission block of " + what());
           for (std::uint16_t k = 0; k < nres; ++k) {
             std::string_view res;
-            if (!in.str(res)) truncated(at(), "a resource name in " + what);
+            if (!in.str(res)) truncated(at(), "a resource name in " + what());
             g.resources.emplace_back(res);
           }
           s.permissions.push_back(std::move(g));
