@@ -1320,7 +1320,29 @@ def run_007(peer, peer_name: str, families: Dict[str, Callable[[Gen, str], List[
 # ============================================================== fixtures
 
 
-# The go and node fixtures live in conftest.py (one peer process per session).
+def _start(cls):
+    try:
+        peers.install_peers(go=cls is peers.GoPeer, node=cls is peers.NodePeer)
+        return cls()
+    except peers.PeerUnavailable as e:
+        msg = f"{cls.__name__} unavailable: {e}"
+        if REQUIRE:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def go():
+    p = _start(peers.GoPeer)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def node():
+    p = _start(peers.NodePeer)
+    yield p
+    p.close()
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ unless MINTLANE_REQUIRE_INTEROP=1, in which case they fail.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -45,7 +46,28 @@ KNOWN = _load("reference_known_answers.json")["vectors"]
 PARSE_CASES = _load("parse_cases.json")
 
 
-# The go and node fixtures live in conftest.py (one peer process per session).
+def _start(cls):
+    try:
+        peers.install_peers(go=cls is peers.GoPeer, node=cls is peers.NodePeer)
+        return cls()
+    except peers.PeerUnavailable as e:
+        if os.environ.get("MINTLANE_REQUIRE_INTEROP") == "1":
+            pytest.fail(f"{cls.__name__} unavailable: {e}")
+        pytest.skip(f"{cls.__name__} unavailable: {e}")
+
+
+@pytest.fixture(scope="module")
+def go():
+    p = _start(peers.GoPeer)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def node():
+    p = _start(peers.NodePeer)
+    yield p
+    p.close()
 
 
 # ---------------------------------------------------------------- helpers
